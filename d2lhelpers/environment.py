@@ -1,0 +1,66 @@
+"""What the reader's machine offers: Python, PyTorch, accelerators, d2l and the data.
+
+Introduced in notebook 00 (start here).
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import os
+import platform
+import sys
+from pathlib import Path
+
+import torch
+
+from d2lhelpers.data import FashionMNISTError, prepare_fashion_mnist
+from d2lhelpers.profiles import best_device
+
+
+def _version(package: str) -> str:
+    try:
+        return importlib.metadata.version(package)
+    except importlib.metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def display_path(path: Path | str) -> str:
+    """`path` relative to the repository when inside it, else with the home folder written ~."""
+    path = Path(os.path.abspath(path))  # keep symbolic links: .venv/bin/python, not its target
+    checkout = Path(__file__).resolve().parent.parent
+    if path.is_relative_to(checkout):
+        return str(path.relative_to(checkout))
+    if path.is_relative_to(Path.home()):
+        return str(Path("~") / path.relative_to(Path.home()))
+    return str(path)
+
+
+def accelerator_description() -> str:
+    """A line naming the accelerator PyTorch will use, or saying there is none."""
+    device = best_device()
+    if device.type == "cuda":
+        props = torch.cuda.get_device_properties(0)
+        return f"CUDA: {props.name}, {props.total_memory / 2**30:.0f} GiB (CUDA {torch.version.cuda})"
+    if device.type == "mps":
+        return "Apple MPS (Metal) GPU"
+    return "none: PyTorch will run on the CPU"
+
+
+def environment_report() -> dict[str, str]:
+    """Facts about this machine and installation, as name -> value lines."""
+    try:
+        raw, _ = prepare_fashion_mnist()
+        data = f"found and verified (MD5) in {display_path(raw)}"
+    except FashionMNISTError as error:
+        data = f"NOT AVAILABLE: {str(error).splitlines()[0]}"
+    return {
+        "Python": f"{platform.python_version()} ({display_path(sys.executable)})",
+        "platform": platform.platform(),
+        "CPU cores": str(os.cpu_count()),
+        "torch": torch.__version__,
+        "torchvision": _version("torchvision"),
+        "d2l": _version("d2l"),
+        "accelerator": accelerator_description(),
+        "device used": str(best_device()),
+        "Fashion-MNIST": data,
+    }

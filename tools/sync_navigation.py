@@ -1,0 +1,112 @@
+"""Write the series map and the navigation cells from one list, so they never go stale.
+
+Updates: the first and last cell of each notebook (tagged `navigation`), the cell tagged `series-map`
+in notebook 00, and the part of README.md between the series-map markers. Notebooks that do not
+exist yet are listed as "coming", without a link. `--check` changes nothing and exits 1 when a
+file is out of date (the test suite runs it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = ROOT / "notebooks"
+README = ROOT / "README.md"
+MAP_START, MAP_END = "<!-- series-map:start -->", "<!-- series-map:end -->"
+
+# (file stem, title, what the reader does there)
+SERIES = [
+    ("00_start_here", "Start here", "check your set-up, choose a run profile, see the map"),
+    ("01_handcrafted_vs_learned_features", "Hand-crafted vs learned features", "HOG + SVM against a small CNN, measured"),
+    ("02_why_2012_data_and_hardware", "Why 2012: data and hardware", "ImageNet's scale and your CPU/GPU's throughput"),
+    ("03_alexnet_layer_by_layer", "AlexNet layer by layer", "shapes, the output-size formula, parameters and compute"),
+    ("04_fashion_mnist_pipeline", "The Fashion-MNIST pipeline", "loading, resizing to 224 and augmentation, fast"),
+    ("05_training_alexnet", "Training AlexNet", "train on a laptop CPU or a GPU and read the results"),
+    ("06_filter_visualisation", "What the first layer learns", "filters and feature maps of your trained model"),
+    ("07_what_made_alexnet_work", "What made AlexNet work", "ReLU, dropout, pooling, augmentation as experiments"),
+]
+
+
+def exists(stem: str) -> bool:
+    return (NOTEBOOKS / f"{stem}.ipynb").is_file()
+
+
+def label(index: int) -> str:
+    stem, title, _ = SERIES[index]
+    return f"{stem[:2]} · {title}"
+
+
+def link(index: int, prefix: str = "") -> str:
+    stem = SERIES[index][0]
+    return f"[{label(index)}]({prefix}{stem}.ipynb)" if exists(stem) else f"{label(index)} (coming)"
+
+
+def navigation_markdown(index: int) -> str:
+    """One line: contents, previous and next notebook."""
+    parts = ["**AlexNet series**", "[Contents](00_start_here.ipynb)"]
+    if index > 0:
+        parts.append(f"← {link(index - 1)}")
+    if index + 1 < len(SERIES):
+        parts.append(f"{link(index + 1)} →")
+    return " · ".join(parts)
+
+
+def map_markdown(prefix: str = "") -> str:
+    """The series as a table, one line per notebook."""
+    lines = ["| # | Notebook | What you do |", "|---|---|---|"]
+    for index, (stem, _, what) in enumerate(SERIES):
+        lines.append(f"| {stem[:2]} | {link(index, prefix)} | {what} |")
+    return "\n".join(lines)
+
+
+def sync_notebook(path: Path, index: int, write: bool) -> bool:
+    """Rewrite the generated cells of one notebook; True when something changed (or would)."""
+    notebook = nbformat.read(path, as_version=4)
+    nav = [c for c in notebook.cells if "navigation" in c.metadata.get("tags", [])]
+    maps = [c for c in notebook.cells if "series-map" in c.metadata.get("tags", [])]
+    if len(nav) != 2 or notebook.cells[0] is not nav[0] or notebook.cells[-1] is not nav[1]:
+        raise SystemExit(f"{path.name}: the first and the last cell must be markdown cells tagged 'navigation'")
+    changed = False
+    for cell, text in [(nav[0], navigation_markdown(index)), (nav[1], navigation_markdown(index))] + [
+        (cell, map_markdown()) for cell in maps
+    ]:
+        if cell.source != text:
+            cell.source, changed = text, True
+    if changed and write:
+        nbformat.write(notebook, path)
+    return changed
+
+
+def sync_readme(write: bool) -> bool:
+    text = README.read_text(encoding="utf-8")
+    start, end = text.index(MAP_START) + len(MAP_START), text.index(MAP_END)
+    new = f"{text[:start]}\n{map_markdown('notebooks/')}\n{text[end:]}"
+    if new != text and write:
+        README.write_text(new, encoding="utf-8")
+    return new != text
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="change nothing; exit 1 if a file is out of date")
+    args = parser.parse_args()
+    stems = [stem for stem, _, _ in SERIES]
+    unknown = sorted(p.stem for p in NOTEBOOKS.glob("[0-9][0-9]_*.ipynb") if p.stem not in stems)
+    if unknown:
+        raise SystemExit(f"notebooks missing from SERIES in {Path(__file__).name}: {', '.join(unknown)}")
+    write = not args.check
+    stale = [
+        f"{stem}.ipynb" for i, stem in enumerate(stems) if exists(stem) and sync_notebook(NOTEBOOKS / f"{stem}.ipynb", i, write)
+    ] + (["README.md"] if sync_readme(write) else [])
+    for name in stale:
+        print(f"{'out of date' if args.check else 'updated'}: {name}")
+    return 1 if args.check and stale else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

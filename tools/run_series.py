@@ -46,6 +46,7 @@ def execute(path: Path, out_dir: Path, timeout: int, in_place: bool) -> tuple[bo
         timeout=timeout,
         kernel_name="python3",
         record_timing=False,  # no timestamps in committed cell metadata
+        extra_arguments=["--IPKernelApp.log_level=ERROR"],  # not its warning that local TCP is unencrypted
         resources={"metadata": {"path": str(path.parent)}},
     )
     start = time.perf_counter()

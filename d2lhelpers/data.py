@@ -42,6 +42,7 @@ CLASS_NAMES = (
 )  # fmt: skip
 
 _STAMP = ".verified.json"
+_CHECKOUT = Path(__file__).resolve().parent.parent  # the repository, when installed from a checkout
 
 
 class FashionMNISTError(RuntimeError):
@@ -61,10 +62,19 @@ def default_data_dir() -> Path:
     """$D2L_DATA_DIR, else the repository's `data/` folder (the book's `../data` seen from notebooks/)."""
     if os.environ.get(DATA_DIR_ENV_VAR):
         return Path(os.environ[DATA_DIR_ENV_VAR]).expanduser()
-    checkout = Path(__file__).resolve().parent.parent
-    if (checkout / "pyproject.toml").is_file():
-        return checkout / "data"
+    if (_CHECKOUT / "pyproject.toml").is_file():
+        return _CHECKOUT / "data"
     return Path.cwd().parent / "data"  # installed without a checkout: mirror the book's ../data
+
+
+def display_path(path: Path | str) -> str:
+    """`path` relative to the repository when inside it, else with the home folder written ~."""
+    path = Path(os.path.abspath(path))  # keep symbolic links: .venv/bin/python, not its target
+    if path.is_relative_to(_CHECKOUT):
+        return str(path.relative_to(_CHECKOUT))
+    if path.is_relative_to(Path.home()):
+        return str(Path("~") / path.relative_to(Path.home()))
+    return str(path)
 
 
 def raw_folder(data_dir: Path | None = None) -> Path:

@@ -9,11 +9,10 @@ import importlib.metadata
 import os
 import platform
 import sys
-from pathlib import Path
 
 import torch
 
-from d2lhelpers.data import FashionMNISTError, prepare_fashion_mnist
+from d2lhelpers.data import FashionMNISTError, display_path, prepare_fashion_mnist
 from d2lhelpers.profiles import best_device
 
 
@@ -22,17 +21,6 @@ def _version(package: str) -> str:
         return importlib.metadata.version(package)
     except importlib.metadata.PackageNotFoundError:
         return "not installed"
-
-
-def display_path(path: Path | str) -> str:
-    """`path` relative to the repository when inside it, else with the home folder written ~."""
-    path = Path(os.path.abspath(path))  # keep symbolic links: .venv/bin/python, not its target
-    checkout = Path(__file__).resolve().parent.parent
-    if path.is_relative_to(checkout):
-        return str(path.relative_to(checkout))
-    if path.is_relative_to(Path.home()):
-        return str(Path("~") / path.relative_to(Path.home()))
-    return str(path)
 
 
 def accelerator_description() -> str:

@@ -11,22 +11,35 @@ from dataclasses import asdict, dataclass
 
 import torch
 
+from d2lhelpers.training import TrainSettings
+
 PROFILE_ENV_VAR = "D2L_PROFILE"
 
 
 @dataclass(frozen=True)
 class Profile:
-    """One run profile; the training notebooks (04-07) add their settings to it."""
+    """One run profile: what it is for, and the training settings it implies."""
 
     name: str
     purpose: str
+    training: TrainSettings
 
 
 PROFILES: dict[str, Profile] = {
-    "ci": Profile("ci", "seconds: what CI runs; small data, checks that learning happens"),
-    "cpu": Profile("cpu", "minutes on a laptop CPU: smaller images, all the data, real accuracy"),
-    "gpu": Profile("gpu", "the book's configuration: 224x224 images, all 60,000, 10 epochs"),
-}
+    "ci": Profile(
+        "ci", "seconds: what CI runs; small data, checks that learning happens",
+        TrainSettings(image_size=65, epochs=3, batch_size=64, optimizer="adam", lr=1e-3, schedule="cosine",
+                      train_examples=4_096, test_examples=1_000),
+    ),
+    "cpu": Profile(
+        "cpu", "minutes on a laptop CPU: smaller images, all the data, real accuracy",
+        TrainSettings(image_size=65, epochs=5, batch_size=128, optimizer="adam", lr=1e-3, schedule="cosine"),
+    ),
+    "gpu": Profile(
+        "gpu", "the book's configuration: 224x224 images, all 60,000, 10 epochs",
+        TrainSettings(image_size=224, epochs=10, batch_size=128, optimizer="sgd", lr=0.01),
+    ),
+}  # fmt: skip
 
 
 def best_device() -> torch.device:
@@ -51,5 +64,11 @@ def choose_profile(name: str | None = None) -> Profile:
 
 
 def profiles_table() -> list[dict[str, object]]:
-    """The profiles as rows, for display."""
-    return [asdict(profile) for profile in PROFILES.values()]
+    """The profiles as rows, for display: purpose, then the training settings."""
+    rows = []
+    for profile in PROFILES.values():
+        settings = asdict(profile.training)
+        settings["train_examples"] = settings["train_examples"] or "all"
+        settings["test_examples"] = settings["test_examples"] or "all"
+        rows.append({"name": profile.name, "purpose": profile.purpose, **settings})
+    return rows

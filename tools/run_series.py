@@ -46,6 +46,7 @@ def execute(path: Path, out_dir: Path, timeout: int, in_place: bool) -> tuple[bo
         timeout=timeout,
         kernel_name="python3",
         record_timing=False,  # no timestamps in committed cell metadata
+        store_widget_state=False,  # no widget state blobs either
         extra_arguments=["--IPKernelApp.log_level=ERROR"],  # not its warning that local TCP is unencrypted
         resources={"metadata": {"path": str(path.parent)}},
     )
@@ -56,6 +57,7 @@ def execute(path: Path, out_dir: Path, timeout: int, in_place: bool) -> tuple[bo
     except CellExecutionError as error:
         ok, detail = False, re.sub(r"\x1b\[[0-9;]*m", "", str(error)).strip().splitlines()[-1]  # no colour codes
     seconds = time.perf_counter() - start
+    notebook.metadata.pop("widgets", None)  # left by an earlier run in a live session
     nbformat.write(notebook, out_dir / path.name)
     if in_place and ok:
         nbformat.write(notebook, path)
@@ -75,6 +77,8 @@ def main() -> int:
 
     profile = choose_profile(args.profile)
     os.environ[PROFILE_ENV_VAR] = profile.name  # kernels inherit it, so every notebook runs the same profile
+    # Progress bars are for live sessions: a saved widget would only show its first frame ("0%").
+    os.environ.setdefault("TQDM_DISABLE", "1")
     paths = args.notebooks or sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
     args.out.mkdir(parents=True, exist_ok=True)
     print(f"profile {profile.name} ({profile.purpose}); writing to {args.out}", flush=True)

@@ -1,0 +1,92 @@
+"""Figures readable when projected: image grids, training curves, a confusion matrix.
+
+Introduced in notebooks 04 (image grids) and 05 (training curves, confusion matrix).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import matplotlib.pyplot as plt
+import torch
+
+
+def show_images(
+    images: torch.Tensor, titles: Sequence[str] | None = None, ncols: int = 8, scale: float = 1.5,
+    suptitle: str | None = None,
+) -> plt.Figure:
+    """A grid of grayscale images (N, H, W) or (N, 1, H, W), each with its title."""
+    images = images.detach().float().cpu()
+    if images.dim() == 4:
+        images = images[:, 0]
+    nrows = -(-len(images) // ncols)
+    title_lines = max((t.count("\n") + 1 for t in titles), default=0) if titles is not None else 0
+    height = scale * nrows * (1 + 0.17 * title_lines)  # room above each image for its title
+    fig, axes = plt.subplots(nrows, ncols, figsize=(scale * ncols, height), squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if i < len(images):
+            ax.imshow(images[i], cmap="gray")
+            if titles is not None:
+                ax.set_title(titles[i], fontsize=10)
+    if suptitle:
+        fig.suptitle(suptitle)
+    fig.tight_layout()
+    return fig
+
+
+def plot_history(epochs: Sequence[dict[str, float]], title: str = "Training AlexNet", ax: plt.Axes | None = None) -> plt.Figure:
+    """Train loss, train accuracy and test accuracy against the epoch."""
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(6.5, 4))
+    fig = ax.figure
+    x = [e["epoch"] for e in epochs]
+    ax.plot(x, [e["train_loss"] for e in epochs], "o-", label="train loss")
+    ax.plot(x, [e["train_acc"] for e in epochs], "s--", label="train accuracy")
+    ax.plot(x, [e["test_acc"] for e in epochs], "^-", label="test accuracy")
+    ax.set(xlabel="epoch", ylabel="loss / accuracy", title=title)
+    ax.set_xticks(x)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+class LivePlot:
+    """Redraws the training curves in place after every epoch (in Jupyter; silent elsewhere)."""
+
+    def __init__(self, title: str = "Training AlexNet"):
+        self.title = title
+        self.handle = None
+
+    def __call__(self, history) -> None:
+        try:
+            from IPython import get_ipython
+            from IPython.display import display
+        except ImportError:
+            return
+        if get_ipython() is None:
+            return
+        fig = plot_history(history.epochs, self.title)
+        if self.handle is None:
+            self.handle = display(fig, display_id=True)
+        else:
+            self.handle.update(fig)
+        plt.close(fig)
+
+
+def plot_confusion_matrix(matrix: torch.Tensor, class_names: Sequence[str], title: str = "Confusion matrix") -> plt.Figure:
+    """Counts of (true class, predicted class), with the counts written in the cells."""
+    fig, ax = plt.subplots(figsize=(8, 7))
+    ax.imshow(matrix, cmap="Blues")
+    ticks = range(len(class_names))
+    ax.set_xticks(ticks, class_names, rotation=45, ha="right")
+    ax.set_yticks(ticks, class_names)
+    ax.set(xlabel="predicted class", ylabel="true class", title=title)
+    high = matrix.max().item() / 2
+    for i in ticks:
+        for j in ticks:
+            count = int(matrix[i, j])
+            ax.text(j, i, count, ha="center", va="center", fontsize=8, color="white" if count > high else "black")
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,186 @@
+"""The training loop on tiny synthetic data: it learns, resumes exactly, and fails clearly."""
+
+import pytest
+import torch
+from torch import nn
+
+from d2lhelpers.data import FashionMNIST
+from d2lhelpers.metrics import confusion_matrix, most_confused
+from d2lhelpers.models import alexnet
+from d2lhelpers.training import (
+    FASHION_MNIST_MEAN,
+    FASHION_MNIST_STD,
+    History,
+    TrainingError,
+    TrainSettings,
+    augment_batch,
+    batches,
+    choose_precision,
+    load_checkpoint,
+    save_checkpoint,
+    to_model_input,
+    train,
+)
+
+CPU = torch.device("cpu")
+
+
+def tiny_data(n_train=192, n_test=64, seed=0) -> FashionMNIST:
+    """Two easy classes: a bright square in the top-left (class 0) or bottom-right (class 1) corner."""
+    generator = torch.Generator().manual_seed(seed)
+
+    def make(n):
+        labels = torch.randint(0, 2, (n,), generator=generator)
+        images = torch.randint(0, 40, (n, 28, 28), generator=generator, dtype=torch.uint8)
+        for i, label in enumerate(labels):
+            corner = slice(2, 12) if label == 0 else slice(16, 26)
+            images[i, corner, corner] = 220
+        return images, labels
+
+    train_x, train_y = make(n_train)
+    test_x, test_y = make(n_test)
+    return FashionMNIST(train_x, train_y, test_x, test_y)
+
+
+SMALL = TrainSettings(image_size=65, epochs=3, batch_size=32, optimizer="adam", lr=1e-4, seed=1)
+
+
+def small_net():
+    torch.manual_seed(0)
+    return alexnet(num_classes=2, image_size=65)
+
+
+def test_the_loop_lowers_the_loss_and_learns():
+    history = train(small_net(), tiny_data(), SMALL, CPU, precision="fp32")
+    losses = [e["train_loss"] for e in history.epochs]
+    assert len(losses) == 3 and losses[-1] < losses[0]
+    assert history.last("test_acc") > 0.9
+    assert all(e["examples_per_s"] > 0 and e["elapsed_s"] >= e["seconds"] for e in history.epochs)
+
+
+def test_resuming_gives_the_same_run_as_no_interruption(tmp_path):
+    settings = TrainSettings(image_size=65, epochs=2, batch_size=32, optimizer="adam", lr=1e-4, seed=3)
+    data = tiny_data()
+    straight = small_net()
+    full = train(straight, data, settings, CPU, checkpoint=tmp_path / "a.pt", precision="fp32")
+
+    def stop_after_first_epoch(history):
+        if len(history.epochs) == 1:
+            raise KeyboardInterrupt
+
+    interrupted = train(small_net(), data, settings, CPU, checkpoint=tmp_path / "b.pt", precision="fp32",
+                        on_epoch_end=stop_after_first_epoch)
+    assert interrupted.interrupted and len(interrupted.epochs) == 1  # the history is kept
+    assert torch.load(tmp_path / "b.pt", weights_only=False)["history"]["epochs"][0]["epoch"] == 1
+
+    resumed_net = small_net()
+    resumed = train(resumed_net, data, settings, CPU, checkpoint=tmp_path / "b.pt", precision="fp32")
+    assert not resumed.interrupted and len(resumed.epochs) == 2
+    for key in ("train_loss", "train_acc", "test_acc"):
+        assert resumed.last(key) == pytest.approx(full.last(key), rel=1e-5)
+    for a, b in zip(straight.state_dict().values(), resumed_net.state_dict().values()):
+        torch.testing.assert_close(a, b)
+
+
+def test_bf16_mixed_precision_runs_on_cpu():
+    settings = TrainSettings(image_size=65, epochs=1, batch_size=32, optimizer="sgd", lr=0.01)
+    history = train(small_net(), tiny_data(64, 32), settings, CPU, precision="bf16")
+    assert history.precision == "bf16" and torch.isfinite(torch.tensor(history.last("train_loss")))
+    assert choose_precision(small_net(), 65, CPU) in {"bf16", "fp32"}
+
+
+class RunsOutOfMemory(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.linear = nn.Linear(1, 1)
+
+    def forward(self, x):
+        raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+
+
+def test_out_of_memory_suggests_a_smaller_batch():
+    settings = TrainSettings(image_size=65, epochs=1, batch_size=256)
+    with pytest.raises(TrainingError, match=r"Out of memory .* batch_size=256 .* Try batch_size=128.*image_size"):
+        train(RunsOutOfMemory(), tiny_data(64, 32), settings, CPU, precision="fp32")
+
+
+def test_checkpoint_from_another_architecture_names_the_mismatch(tmp_path):
+    path = tmp_path / "small.pt"
+    net = alexnet(image_size=65)
+    save_checkpoint(path, net, torch.optim.SGD(net.parameters(), lr=0.1), TrainSettings(image_size=65), History())
+    with pytest.raises(TrainingError, match=r"14.weight has shape \(4096, 256\) in the file and \(4096, 6400\) here"):
+        load_checkpoint(path, alexnet(image_size=224))
+    with pytest.raises(TrainingError, match="different architecture"):
+        load_checkpoint(path, nn.Sequential(nn.Linear(2, 2)))
+
+
+def test_resuming_with_other_settings_is_refused(tmp_path):
+    data = tiny_data(64, 32)
+    first = TrainSettings(image_size=65, epochs=1, batch_size=32, lr=0.01)
+    train(small_net(), data, first, CPU, checkpoint=tmp_path / "c.pt", precision="fp32")
+    with pytest.raises(TrainingError, match=r"other settings.*'lr': \(0.01, 0.001\)"):
+        train(small_net(), data, TrainSettings(image_size=65, epochs=1, batch_size=32, lr=0.001), CPU,
+              checkpoint=tmp_path / "c.pt", precision="fp32")
+
+
+def test_unknown_optimizer():
+    with pytest.raises(ValueError, match="choose 'sgd' or 'adam'"):
+        train(small_net(), tiny_data(32, 32), TrainSettings(image_size=65, epochs=1, optimizer="rmsprop"), CPU,
+              precision="fp32")
+
+
+def test_model_input_is_resized_and_standardised():
+    images = torch.full((3, 28, 28), 255, dtype=torch.uint8)
+    x = to_model_input(images, 65)
+    assert x.shape == (3, 1, 65, 65) and x.dtype == torch.float32
+    torch.testing.assert_close(x, torch.full_like(x, (1 - FASHION_MNIST_MEAN) / FASHION_MNIST_STD))
+
+
+def test_shuffled_batches_cover_every_example_once():
+    data = tiny_data(100, 10)
+    seen = torch.cat([y for _, y in batches(torch.arange(100)[:, None, None].expand(100, 28, 28).to(torch.uint8),
+                                            torch.arange(100), 32, 28, torch.Generator().manual_seed(0))])
+    assert sorted(seen.tolist()) == list(range(100)) and seen.tolist() != list(range(100))
+    assert sum(len(y) for _, y in batches(data.train_images, data.train_labels, 32, 65)) == 100
+
+
+def test_augmentation_keeps_shape_and_is_reproducible():
+    x = to_model_input(tiny_data(8, 8).train_images, 65)
+    a = augment_batch(x, torch.Generator().manual_seed(5))
+    b = augment_batch(x, torch.Generator().manual_seed(5))
+    assert a.shape == x.shape and torch.equal(a, b) and not torch.equal(a, x)
+
+
+def test_augmentation_flips_and_shifts():
+    x = torch.zeros(1, 1, 20, 20)
+    x[0, 0, 10, 2] = 1.0  # one bright pixel near the left edge
+    found_mirrored = False
+    for seed in range(20):
+        out = augment_batch(x, torch.Generator().manual_seed(seed), max_shift=0.1)
+        col = (out[0, 0] == out[0, 0].max()).nonzero()[0, 1].item()
+        assert abs(col - 2) <= 2 or abs(col - 17) <= 2  # shifted by at most 2 pixels, maybe mirrored
+        found_mirrored |= abs(col - 17) <= 2
+    assert found_mirrored
+
+
+def test_confusion_matrix_and_most_confused():
+    labels = torch.tensor([0, 0, 1, 1, 1, 2])
+    predicted = torch.tensor([0, 1, 1, 2, 2, 2])
+    matrix = confusion_matrix(labels, predicted, 3)
+    assert matrix.tolist() == [[1, 1, 0], [0, 1, 2], [0, 0, 1]]
+    assert most_confused(matrix, ["a", "b", "c"], k=2) == [("b", "c", 2), ("a", "b", 1)]
+    with pytest.raises(ValueError, match="differ in shape"):
+        confusion_matrix(labels, predicted[:3], 3)
+
+
+def test_learning_rate_schedules():
+    from d2lhelpers.training import learning_rate
+
+    constant = TrainSettings(lr=0.1)
+    cosine = TrainSettings(lr=0.1, schedule="cosine")
+    assert learning_rate(constant, 7, 10) == 0.1
+    assert learning_rate(cosine, 0, 10) == pytest.approx(0.1)
+    assert learning_rate(cosine, 5, 10) == pytest.approx(0.05)
+    assert learning_rate(cosine, 10, 10) == pytest.approx(0.0, abs=1e-12)
+    with pytest.raises(ValueError, match="unknown schedule"):
+        learning_rate(TrainSettings(schedule="step"), 0, 10)

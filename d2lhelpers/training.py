@@ -22,6 +22,7 @@ from torch.nn import functional as F
 from tqdm.auto import tqdm
 
 from d2lhelpers.data import default_data_dir, display_path
+from d2lhelpers.timing import synchronize
 
 # Pixel statistics of the Fashion-MNIST training images, in [0, 1] (computed in notebook 04).
 FASHION_MNIST_MEAN, FASHION_MNIST_STD = 0.2860, 0.3530
@@ -54,10 +55,6 @@ class History:
 
     def last(self, key: str) -> float:
         return self.epochs[-1][key]
-
-    @property
-    def train_seconds(self) -> float:
-        return sum(e["seconds"] for e in self.epochs)
 
 
 class TrainingError(RuntimeError):
@@ -133,8 +130,7 @@ def _step_seconds(net: nn.Module, x: torch.Tensor, y: torch.Tensor, precision: s
         with autocast(x.device, precision):
             loss = F.cross_entropy(net(x), y)
         loss.backward()
-        if x.device.type == "cuda":
-            torch.cuda.synchronize()
+        synchronize(x.device)
         if i:  # the first run warms up
             times.append(time.perf_counter() - start)
     net.zero_grad(set_to_none=True)

@@ -29,7 +29,15 @@ from d2lhelpers import alexnet, best_device, layer_costs, load_fashion_mnist
 from d2lhelpers.data import default_data_dir
 from d2lhelpers.profiles import PROFILES
 from d2lhelpers.timing import examples_per_second
-from d2lhelpers.training import TrainSettings, batches, choose_precision, make_optimizer, train, train_step
+from d2lhelpers.training import (
+    TrainSettings,
+    batches,
+    choose_precision,
+    make_optimizer,
+    prepare_model,
+    train,
+    train_step,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results.json"
@@ -58,7 +66,7 @@ def our_examples_per_second(n_batches: int, device: torch.device) -> tuple[float
     """Our pipeline at the same size, batch and optimizer."""
     data = load_fashion_mnist()
     torch.manual_seed(0)
-    net = alexnet(image_size=224).to(device).to(memory_format=torch.channels_last)
+    net = prepare_model(alexnet(image_size=224), device)
     precision = choose_precision(net, 224, device, batch_size=128)
     optimizer = make_optimizer(net, TrainSettings())
     images, labels = data.train_images.to(device), data.train_labels.to(device)

@@ -169,9 +169,21 @@ def evaluate(
     return (predicted == labels.cpu()).float().mean().item(), predicted
 
 
+# Devices whose convolutions are faster on channels-last tensors (cuDNN, oneDNN).
+CHANNELS_LAST_DEVICES = ("cuda", "cpu")
+
+
 def _memory_format(x: torch.Tensor) -> torch.Tensor:
-    """Channels-last batches: faster convolutions on GPUs and oneDNN CPUs."""
-    return x.contiguous(memory_format=torch.channels_last) if x.device.type in ("cuda", "cpu") else x
+    """Channels-last batches where the device's convolutions prefer them."""
+    return x.contiguous(memory_format=torch.channels_last) if x.device.type in CHANNELS_LAST_DEVICES else x
+
+
+def prepare_model(net: nn.Module, device: torch.device) -> nn.Module:
+    """`net` on `device`, with channels-last weights where the device's convolutions prefer them."""
+    net.to(device)
+    if device.type in CHANNELS_LAST_DEVICES:
+        net.to(memory_format=torch.channels_last)
+    return net
 
 
 def out_of_memory_error(error: BaseException, settings: TrainSettings, device: torch.device) -> TrainingError:
@@ -272,9 +284,7 @@ def train(
     test_x, test_y = data.test_images[:n_test].to(device), data.test_labels[:n_test].to(device)
 
     torch.manual_seed(settings.seed)
-    net.to(device)
-    if device.type in ("cuda", "cpu"):
-        net.to(memory_format=torch.channels_last)
+    prepare_model(net, device)
     precision = precision or choose_precision(net, settings.image_size, device, settings.batch_size)
     optimizer = make_optimizer(net, settings)
     history = History(precision=precision, device=str(device))

@@ -18,7 +18,6 @@ import argparse
 import datetime
 import json
 import os
-import platform
 import sys
 import warnings
 from pathlib import Path
@@ -27,6 +26,7 @@ import torch
 
 from d2lhelpers import alexnet, best_device, layer_costs, load_fashion_mnist
 from d2lhelpers.data import default_data_dir
+from d2lhelpers.environment import machine_description
 from d2lhelpers.profiles import PROFILES
 from d2lhelpers.timing import examples_per_second
 from d2lhelpers.training import (
@@ -95,20 +95,6 @@ def time_to_accuracy(profile_name: str, target: float, device: torch.device) -> 
     }
 
 
-def machine() -> str:
-    if torch.cuda.is_available():
-        return torch.cuda.get_device_name(0)
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{cpu}, {os.cpu_count()} cores"
-
-
 def training_gflops(examples_per_s: float, image_size: int = 224) -> float:
     """Approximate arithmetic rate of training: 3 x the forward multiply-adds (forward, two backward
     products), 2 FLOP each."""
@@ -163,7 +149,7 @@ def main() -> int:
     print(f"ours: {ours:,.1f} examples/s ({precision})", flush=True)
     print(f"ratio ours / book: {ours / book:.2f}x", flush=True)
     results = {
-        "machine": machine(),
+        "machine": machine_description(),
         "device": str(device),
         "date": datetime.date.today().isoformat(),
         "torch": torch.__version__.split("+")[0],

@@ -34,6 +34,19 @@ def accelerator_description() -> str:
     return "none: PyTorch will run on the CPU"
 
 
+def machine_description() -> str:
+    """The GPU's name when there is one, else the CPU's model name and core count (for benchmark records)."""
+    if torch.cuda.is_available():
+        return torch.cuda.get_device_name(0)
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            cpu = next((line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")), cpu)
+    except OSError:
+        pass
+    return f"{cpu}, {os.cpu_count()} cores"
+
+
 def environment_report() -> dict[str, str]:
     """Facts about this machine and installation, as name -> value lines."""
     try:

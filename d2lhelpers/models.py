@@ -1,4 +1,4 @@
-"""The networks of the series: the book's simplified AlexNet and LeNet.
+"""The networks of the series: the book's simplified AlexNet, LeNet and a small CNN baseline.
 
 Introduced in notebook 03 (AlexNet layer by layer).
 """
@@ -10,29 +10,46 @@ from torch import nn
 from d2lhelpers.shapes import smallest_valid_input, spatial_sizes
 
 
-def alexnet_features(in_channels: int = 1) -> nn.Sequential:
-    """AlexNet's five convolution layers with ReLU and three overlapping 3x3/2 max-pooling layers."""
+POOLING = {"max": nn.MaxPool2d, "avg": nn.AvgPool2d}
+
+
+def alexnet_features(in_channels: int = 1, activation: type[nn.Module] = nn.ReLU, pooling: str = "max",
+                     lrn: bool = False) -> nn.Sequential:
+    """AlexNet's five convolution layers with ReLU and three overlapping 3x3/2 max-pooling layers.
+
+    Notebook 07 swaps the parts: `activation` (nn.Sigmoid), `pooling` ("avg"), and `lrn=True` adds the
+    paper's local response normalisation after the first two ReLUs.
+    """
+    if pooling not in POOLING:
+        raise ValueError(f"pooling must be one of {', '.join(POOLING)}, got {pooling!r}")
+    pool = POOLING[pooling]
+
+    def normalise() -> list[nn.Module]:
+        return [nn.LocalResponseNorm(size=5, alpha=1e-4, beta=0.75, k=2.0)] if lrn else []
+
     return nn.Sequential(
-        nn.Conv2d(in_channels, 96, kernel_size=11, stride=4, padding=1), nn.ReLU(),
-        nn.MaxPool2d(kernel_size=3, stride=2),
-        nn.Conv2d(96, 256, kernel_size=5, padding=2), nn.ReLU(),
-        nn.MaxPool2d(kernel_size=3, stride=2),
-        nn.Conv2d(256, 384, kernel_size=3, padding=1), nn.ReLU(),
-        nn.Conv2d(384, 384, kernel_size=3, padding=1), nn.ReLU(),
-        nn.Conv2d(384, 256, kernel_size=3, padding=1), nn.ReLU(),
-        nn.MaxPool2d(kernel_size=3, stride=2),
+        nn.Conv2d(in_channels, 96, kernel_size=11, stride=4, padding=1), activation(), *normalise(),
+        pool(kernel_size=3, stride=2),
+        nn.Conv2d(96, 256, kernel_size=5, padding=2), activation(), *normalise(),
+        pool(kernel_size=3, stride=2),
+        nn.Conv2d(256, 384, kernel_size=3, padding=1), activation(),
+        nn.Conv2d(384, 384, kernel_size=3, padding=1), activation(),
+        nn.Conv2d(384, 256, kernel_size=3, padding=1), activation(),
+        pool(kernel_size=3, stride=2),
     )  # fmt: skip
 
 
 def alexnet(
-    num_classes: int = 10, in_channels: int = 1, image_size: int = 224, dropout: float = 0.5
+    num_classes: int = 10, in_channels: int = 1, image_size: int = 224, dropout: float = 0.5,
+    activation: type[nn.Module] = nn.ReLU, pooling: str = "max", lrn: bool = False,
 ) -> nn.Sequential:
     """The book's simplified AlexNet (d2l 7.1) for square `image_size` inputs, as one flat nn.Sequential.
 
     The flatten size is derived with `conv_output_size` (256 * 5 * 5 = 6400 at 224), so any size from
     the smallest valid one (65) upward works; a smaller one raises ValueError naming that minimum.
+    `activation`, `pooling` and `lrn` are for the experiments of notebook 07.
     """
-    features = alexnet_features(in_channels)
+    features = alexnet_features(in_channels, activation, pooling, lrn)
     side = spatial_sizes(features, image_size)[-1]
     if side < 1:
         smallest = smallest_valid_input(features)
@@ -44,8 +61,33 @@ def alexnet(
     return nn.Sequential(
         *features,
         nn.Flatten(),
-        nn.Linear(channels * side * side, 4096), nn.ReLU(), nn.Dropout(p=dropout),
-        nn.Linear(4096, 4096), nn.ReLU(), nn.Dropout(p=dropout),
+        nn.Linear(channels * side * side, 4096), activation(), nn.Dropout(p=dropout),
+        nn.Linear(4096, 4096), activation(), nn.Dropout(p=dropout),
+        nn.Linear(4096, num_classes),
+    )  # fmt: skip
+
+
+def alexnet_2012(num_classes: int = 1000) -> nn.Sequential:
+    """The network of the 2012 paper for 3x227x227 inputs, on one device.
+
+    The paper split it over two GPUs: conv2, conv4 and conv5 only see the channels on their own GPU,
+    which is a grouped convolution with groups=2; conv3 and the dense layers see both halves. Local
+    response normalisation follows the first two ReLUs, and the pooling windows overlap (3x3, stride 2).
+    Introduced in notebook 07.
+    """
+    def lrn() -> nn.Module:
+        return nn.LocalResponseNorm(size=5, alpha=1e-4, beta=0.75, k=2.0)
+
+    return nn.Sequential(
+        nn.Conv2d(3, 96, kernel_size=11, stride=4), nn.ReLU(), lrn(), nn.MaxPool2d(kernel_size=3, stride=2),
+        nn.Conv2d(96, 256, kernel_size=5, padding=2, groups=2), nn.ReLU(), lrn(), nn.MaxPool2d(kernel_size=3, stride=2),
+        nn.Conv2d(256, 384, kernel_size=3, padding=1), nn.ReLU(),
+        nn.Conv2d(384, 384, kernel_size=3, padding=1, groups=2), nn.ReLU(),
+        nn.Conv2d(384, 256, kernel_size=3, padding=1, groups=2), nn.ReLU(),
+        nn.MaxPool2d(kernel_size=3, stride=2),
+        nn.Flatten(),
+        nn.Linear(256 * 6 * 6, 4096), nn.ReLU(), nn.Dropout(p=0.5),
+        nn.Linear(4096, 4096), nn.ReLU(), nn.Dropout(p=0.5),
         nn.Linear(4096, num_classes),
     )  # fmt: skip
 
@@ -61,4 +103,20 @@ def lenet(num_classes: int = 10) -> nn.Sequential:
         nn.Linear(16 * 5 * 5, 120), nn.Sigmoid(),
         nn.Linear(120, 84), nn.Sigmoid(),
         nn.Linear(84, num_classes),
+    )  # fmt: skip
+
+
+def small_cnn(num_classes: int = 10, width: int = 32) -> nn.Sequential:
+    """A small modern CNN for 1x28x28 inputs: two 3x3 conv blocks with ReLU and max pooling, one hidden layer.
+
+    Introduced in notebook 01, as the "learned features" baseline that trains in a minute on a CPU.
+    """
+    return nn.Sequential(
+        nn.Conv2d(1, width, kernel_size=3, padding=1), nn.ReLU(),
+        nn.MaxPool2d(kernel_size=2, stride=2),
+        nn.Conv2d(width, 2 * width, kernel_size=3, padding=1), nn.ReLU(),
+        nn.MaxPool2d(kernel_size=2, stride=2),
+        nn.Flatten(),
+        nn.Linear(2 * width * 7 * 7, 128), nn.ReLU(), nn.Dropout(p=0.3),
+        nn.Linear(128, num_classes),
     )  # fmt: skip

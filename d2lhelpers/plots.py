@@ -8,6 +8,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import matplotlib.pyplot as plt
+from matplotlib.ticker import FuncFormatter
+import pandas as pd
 import torch
 
 
@@ -88,5 +90,65 @@ def plot_confusion_matrix(matrix: torch.Tensor, class_names: Sequence[str], titl
         for j in ticks:
             count = int(matrix[i, j])
             ax.text(j, i, count, ha="center", va="center", fontsize=8, color="white" if count > high else "black")
+    fig.tight_layout()
+    return fig
+
+
+def plot_accuracy_vs_time(
+    rows: Sequence[dict], published: dict[str, float] | None = None,
+    title: str = "Test accuracy against time",
+) -> plt.Figure:
+    """Each pipeline as a point (total seconds, log scale; accuracy); published figures as dashed lines.
+
+    Introduced in notebook 01. `rows` need "name", "total_s" and "accuracy".
+    """
+    fig, ax = plt.subplots(figsize=(9, 5.5))
+    for row in rows:
+        ax.scatter(row["total_s"], row["accuracy"], s=60, zorder=3)
+        ax.annotate(row["name"], (row["total_s"], row["accuracy"]), xytext=(6, 4), textcoords="offset points", fontsize=10)
+    for label, value in (published or {}).items():
+        ax.axhline(value, color="gray", linestyle="--", linewidth=0.8)
+        ax.annotate(label, (0.01, value), xycoords=("axes fraction", "data"), xytext=(0, 2),
+                    textcoords="offset points", fontsize=8, color="dimgray")
+    ax.set_xscale("log")
+    plain = FuncFormatter(lambda value, _: f"{value:g}")
+    ax.xaxis.set_major_formatter(plain)
+    ax.xaxis.set_minor_formatter(FuncFormatter(lambda value, _: f"{value:g}" if str(value)[0] in "25" else ""))
+    ax.set(xlabel="time: features + training + prediction (seconds, log scale)", ylabel="test accuracy", title=title)
+    ax.grid(alpha=0.3, which="both")
+    fig.tight_layout()
+    return fig
+
+
+def plot_runs(runs: Sequence[dict], title: str) -> plt.Figure:
+    """Training loss and test accuracy against the epoch, one line per variant (notebook 07).
+
+    `runs` are the dicts of `d2lhelpers.ablations.train_variant`: "variant" and "history".
+    """
+    fig, (loss_ax, acc_ax) = plt.subplots(1, 2, figsize=(11, 4))
+    for run in runs:
+        epochs = run["history"].epochs
+        x = [e["epoch"] for e in epochs]
+        loss_ax.plot(x, [e["train_loss"] for e in epochs], "o-", label=run["variant"])
+        acc_ax.plot(x, [e["test_acc"] for e in epochs], "o-", label=run["variant"])
+    loss_ax.set(xlabel="epoch", ylabel="training loss", title="Training loss")
+    acc_ax.set(xlabel="epoch", ylabel="test accuracy", title="Test accuracy")
+    for ax in (loss_ax, acc_ax):
+        ax.grid(alpha=0.3)
+        ax.legend()
+        ax.xaxis.get_major_locator().set_params(integer=True)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_gradient_norms(norms: pd.DataFrame, title: str) -> plt.Figure:
+    """Mean |gradient| per layer (rows) for several set-ups (columns), on a log scale (notebook 07)."""
+    fig, ax = plt.subplots(figsize=(9, 4.5))
+    for column in norms.columns:
+        ax.plot(norms.index, norms[column], "o-", label=column)
+    ax.set(yscale="log", xlabel="layer (input → output)", ylabel="mean |gradient| of the weights (log scale)", title=title)
+    ax.grid(alpha=0.3, which="both")
+    ax.legend()
     fig.tight_layout()
     return fig

@@ -387,3 +387,9 @@ def save_results(folder: Path, net: nn.Module, history: History, settings: Train
     summary = {"settings": asdict(settings), "history": asdict(history), **extra}
     (folder / "results.json").write_text(json.dumps(summary, indent=1))
     return folder
+
+
+def load_results(run_name: str) -> dict | None:
+    """The summary a finished run saved with `save_results` (results/<run_name>/results.json), or None."""
+    path = results_folder(run_name) / "results.json"
+    return json.loads(path.read_text()) if path.is_file() else None

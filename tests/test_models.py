@@ -45,3 +45,12 @@ def test_parameter_counts():
     assert count_parameters(lenet()) == 156 + 2416 + 48120 + 10164 + 850
     with torch.no_grad():
         assert lenet()(torch.zeros(1, 1, 28, 28)).shape == (1, 10)
+
+
+def test_small_cnn_for_28x28():
+    from d2lhelpers.models import small_cnn
+
+    net = small_cnn(num_classes=10).eval()
+    with torch.no_grad():
+        assert net(torch.zeros(3, 1, 28, 28)).shape == (3, 10)
+    assert sum(isinstance(m, nn.Conv2d) for m in net) == 2

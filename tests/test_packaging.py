@@ -7,7 +7,7 @@ from pathlib import Path
 from d2lhelpers.profiles import PROFILES
 
 ROOT = Path(__file__).resolve().parent.parent
-CONDA_NAMES = {"torch": "pytorch"}
+CONDA_NAMES = {"torch": "pytorch", "jupyterlab-rise": "jupyterlab_rise"}
 
 
 def requirement_name(requirement: str) -> str:

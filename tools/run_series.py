@@ -3,12 +3,17 @@
 Prints one line per notebook: status, wall time and its key figure (the first line of output of
 the cell tagged `key-figure`). Usage: `./course run [--profile ci|cpu|gpu] [notebooks ...]`.
 Maintainers refresh the committed outputs with `./course run --in-place` (after changing a notebook
-or the helpers it imports).
+or the helpers it imports). `--record` also writes the wall times to benchmarks/series-<profile>.json (replacing the rows
+of the notebooks that ran),
+from which tools/hardware_table.py builds the README's hardware table: use it on a fresh run (no
+saved results), so that the times include the training.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
+import json
 import os
 import re
 import sys
@@ -20,7 +25,9 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 from nbconvert import HTMLExporter
 
+from d2lhelpers.environment import machine_description
 from d2lhelpers.profiles import PROFILE_ENV_VAR, choose_profile
+from d2lhelpers.training import load_results
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -38,6 +45,14 @@ def key_figure(notebook: nbformat.NotebookNode) -> str:
     return ""
 
 
+def drop_widget_views(notebook: nbformat.NotebookNode) -> None:
+    """Keep only the text fallback of widget outputs: without the saved state, a widget view would
+    show "model not found" to a reader of the committed notebook."""
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            output.get("data", {}).pop("application/vnd.jupyter.widget-view+json", None)
+
+
 def execute(path: Path, out_dir: Path, timeout: int, in_place: bool) -> tuple[bool, float, str]:
     """Run one notebook in its own folder; write the executed copy and its HTML even when it fails."""
     notebook = nbformat.read(path, as_version=4)
@@ -46,7 +61,8 @@ def execute(path: Path, out_dir: Path, timeout: int, in_place: bool) -> tuple[bo
         timeout=timeout,
         kernel_name="python3",
         record_timing=False,  # no timestamps in committed cell metadata
-        store_widget_state=False,  # no widget state blobs either
+        # nbclient's Output-widget hook (ipywidgets.interact) needs the state; it is dropped below.
+        store_widget_state=True,
         extra_arguments=["--IPKernelApp.log_level=ERROR"],  # not its warning that local TCP is unencrypted
         resources={"metadata": {"path": str(path.parent)}},
     )
@@ -57,7 +73,8 @@ def execute(path: Path, out_dir: Path, timeout: int, in_place: bool) -> tuple[bo
     except CellExecutionError as error:
         ok, detail = False, re.sub(r"\x1b\[[0-9;]*m", "", str(error)).strip().splitlines()[-1]  # no colour codes
     seconds = time.perf_counter() - start
-    notebook.metadata.pop("widgets", None)  # left by an earlier run in a live session
+    notebook.metadata.pop("widgets", None)  # no widget state blobs in committed notebooks
+    drop_widget_views(notebook)
     nbformat.write(notebook, out_dir / path.name)
     if in_place and ok:
         nbformat.write(notebook, path)
@@ -73,6 +90,7 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "build" / "notebooks")
     parser.add_argument("--timeout", type=int, default=3600, help="seconds allowed per cell")
     parser.add_argument("--in-place", action="store_true", help="also write the outputs into notebooks/ when a run succeeds")
+    parser.add_argument("--record", action="store_true", help="write the wall times to benchmarks/series-<profile>.json")
     args = parser.parse_args()
 
     profile = choose_profile(args.profile)
@@ -82,12 +100,24 @@ def main() -> int:
     paths = args.notebooks or sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
     args.out.mkdir(parents=True, exist_ok=True)
     print(f"profile {profile.name} ({profile.purpose}); writing to {args.out}", flush=True)
-    failures = 0
+    failures, rows = 0, []
     for path in paths:
         ok, seconds, detail = execute(path.resolve(), args.out, args.timeout, args.in_place)
         failures += not ok
+        rows.append({"notebook": path.stem, "ok": ok, "seconds": round(seconds, 1), "key_figure": detail})
         print(f"{'ok' if ok else 'FAIL':4}  {path.stem:38} {seconds:7.1f} s  {detail}", flush=True)
     print(f"{len(paths) - failures} of {len(paths)} notebooks ran; executed copies and HTML in {args.out}")
+    if args.record:
+        target = ROOT / "benchmarks" / f"series-{profile.name}.json"
+        earlier = json.loads(target.read_text())["notebooks"] if target.is_file() else []
+        ran = {row["notebook"] for row in rows}
+        rows = sorted([row for row in earlier if row["notebook"] not in ran] + rows, key=lambda row: row["notebook"])
+        alexnet = load_results(f"alexnet-{profile.name}")
+        record = {"profile": profile.name, "machine": machine_description(), "date": datetime.date.today().isoformat(),
+                  "image_size": profile.training.image_size, "notebooks": rows,
+                  "alexnet_test_acc": None if alexnet is None else round(alexnet["test_acc"], 4)}
+        target.write_text(json.dumps(record, indent=1) + "\n")
+        print(f"recorded in {target.relative_to(ROOT)}")
     return 1 if failures else 0
 
 

@@ -1,23 +1,47 @@
-"""Write the series map and the navigation cells from one list, so they never go stale.
+"""Write the series map, the navigation cells and the Colab set-up from one list, so they never go stale.
 
-Updates: the first and last cell of each notebook (tagged `navigation`), the cell tagged `series-map`
-in notebook 00, and the part of README.md between the series-map markers. Notebooks that do not
-exist yet are listed as "coming", without a link. `--check` changes nothing and exits 1 when a
-file is out of date (the test suite runs it).
+Updates: the first and last cell of each notebook (tagged `navigation`; the first one has the
+"Open in Colab" link), the Colab set-up cell (tagged `colab-setup`, the first code cell), the cell
+tagged `series-map` in notebook 00, the part of README.md between the series-map markers, and the
+slide metadata of every cell that has none (see `slide_type`). Notebooks that do not exist yet are
+listed as "coming", without a link. The repository URL comes from pyproject.toml
+([project.urls] Repository). `--check` changes nothing and exits 1 when a file is out of date
+(the test suite runs it).
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import tomllib
 from pathlib import Path
 
 import nbformat
+from nbformat.v4 import new_code_cell
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
 README = ROOT / "README.md"
 MAP_START, MAP_END = "<!-- series-map:start -->", "<!-- series-map:end -->"
+REPOSITORY_URL = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["urls"]["Repository"]
+COLAB_CHECKOUT = "/content/alexnet-series"
+
+COLAB_SETUP = f"""\
+# Colab set-up: in Google Colab, fetch the series and install its helpers and the book's d2l package.
+# Anywhere else this cell does nothing (run ./course setup on your own machine instead).
+import os
+import subprocess
+import sys
+
+if "google.colab" in sys.modules:
+    repository, checkout = "{REPOSITORY_URL}", "{COLAB_CHECKOUT}"
+    if not os.path.isdir(checkout):
+        subprocess.run(["git", "clone", "--depth", "1", repository, checkout], check=True)
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "-e", checkout], check=True)
+    # d2l 1.0.3 pins numpy, pandas and matplotlib versions that no longer install: its imports are ours
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "d2l==1.0.3"], check=True)
+    sys.path.insert(0, checkout)  # this kernel started before the install
+    os.chdir(os.path.join(checkout, "notebooks"))"""
 
 # (file stem, title, what the reader does there)
 SERIES = [
@@ -46,14 +70,72 @@ def link(index: int, prefix: str = "") -> str:
     return f"[{label(index)}]({prefix}{stem}.ipynb)" if exists(stem) else f"{label(index)} (coming)"
 
 
-def navigation_markdown(index: int) -> str:
-    """One line: contents, previous and next notebook."""
+def colab_url(stem: str) -> str:
+    """The notebook opened from GitHub in Google Colab."""
+    github = REPOSITORY_URL.removeprefix("https://github.com/")
+    return f"https://colab.research.google.com/github/{github}/blob/main/notebooks/{stem}.ipynb"
+
+
+def navigation_markdown(index: int, colab: bool = False) -> str:
+    """One line: contents, previous and next notebook (and, at the top, the Colab link)."""
     parts = ["**AlexNet series**", "[Contents](00_start_here.ipynb)"]
     if index > 0:
         parts.append(f"← {link(index - 1)}")
     if index + 1 < len(SERIES):
         parts.append(f"{link(index + 1)} →")
+    if colab:
+        parts.append(f"[Open in Colab]({colab_url(SERIES[index][0])})")
     return " · ".join(parts)
+
+
+def slide_type(cell: nbformat.NotebookNode, previous: nbformat.NotebookNode | None) -> str:
+    """The slide type a cell gets when it has none: headings start slides, checks appear as fragments.
+
+    A `#` or `##` heading starts a slide, `###` a subslide; prose after code starts a subslide;
+    the import cell is skipped (it fills a slide with nothing to teach); other cells continue the slide.
+    """
+    source = cell.source.lstrip()
+    if cell.cell_type == "markdown":
+        if source.startswith(("# ", "## ")):
+            return "slide"
+        if source.startswith("### ") or (previous is not None and previous.cell_type == "code"):
+            return "subslide"
+        return "-"
+    lines = [line for line in cell.source.splitlines() if line.strip()]
+    if lines and all(line.startswith(("import ", "from ", " ", ")")) for line in lines):
+        return "skip"
+    if any(line.startswith("assert ") for line in lines) and "plt." not in cell.source:
+        return "fragment"
+    return "-"
+
+
+def ensure_colab_cell(notebook: nbformat.NotebookNode) -> bool:
+    """Put the Colab set-up cell first among the code cells, with the current text; True if changed."""
+    cells = [c for c in notebook.cells if "colab-setup" in c.metadata.get("tags", [])]
+    if not cells:
+        cell = new_code_cell(COLAB_SETUP, metadata={"tags": ["colab-setup"]})
+        first_code = next(i for i, c in enumerate(notebook.cells) if c.cell_type == "code")
+        notebook.cells.insert(first_code, cell)
+        return True
+    if cells[0].source != COLAB_SETUP:
+        cells[0].source = COLAB_SETUP
+        return True
+    return False
+
+
+def ensure_slide_metadata(notebook: nbformat.NotebookNode) -> bool:
+    """Give every cell a slide type: generated cells are skipped, the others keep theirs or get one."""
+    changed = False
+    for i, cell in enumerate(notebook.cells):
+        tags = cell.metadata.get("tags", [])
+        current = cell.metadata.get("slideshow", {}).get("slide_type")
+        wanted = "skip" if {"navigation", "colab-setup"} & set(tags) else current
+        if wanted is None:
+            wanted = slide_type(cell, notebook.cells[i - 1] if i else None)
+        if wanted != current:
+            cell.metadata["slideshow"] = {"slide_type": wanted}
+            changed = True
+    return changed
 
 
 def map_markdown(prefix: str = "") -> str:
@@ -71,8 +153,9 @@ def sync_notebook(path: Path, index: int, write: bool) -> bool:
     maps = [c for c in notebook.cells if "series-map" in c.metadata.get("tags", [])]
     if len(nav) != 2 or notebook.cells[0] is not nav[0] or notebook.cells[-1] is not nav[1]:
         raise SystemExit(f"{path.name}: the first and the last cell must be markdown cells tagged 'navigation'")
-    changed = False
-    for cell, text in [(nav[0], navigation_markdown(index)), (nav[1], navigation_markdown(index))] + [
+    changed = ensure_colab_cell(notebook)
+    changed = ensure_slide_metadata(notebook) or changed
+    for cell, text in [(nav[0], navigation_markdown(index, colab=True)), (nav[1], navigation_markdown(index))] + [
         (cell, map_markdown()) for cell in maps
     ]:
         if cell.source != text:

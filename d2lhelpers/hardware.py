@@ -1,0 +1,103 @@
+"""Measuring the hardware: matrix-multiply and AlexNet throughput, known peaks, the power arithmetic.
+
+Introduced in notebook 02 (why 2012: data and hardware).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import torch
+from torch import nn
+
+from d2lhelpers.costs import layer_costs
+from d2lhelpers.timing import synchronize
+
+# Dense peak TFLOP/s by precision, as published by the vendors (not measured here).
+PUBLISHED_PEAKS_TFLOPS: dict[str, dict[str, float]] = {
+    "GTX 580": {"fp32": 1.58},
+    "V100": {"fp32": 15.7},
+    "H100 SXM": {"fp32": 66.9, "tf32": 494.7, "bf16": 989.4},
+    "H100 PCIe": {"fp32": 51.0, "tf32": 378.0, "bf16": 756.0},
+}
+
+
+def published_peak(device_name: str, precision: str) -> float | None:
+    """The published peak TFLOP/s of a known device (by its torch.cuda name), or None when unknown."""
+    name = device_name.upper()
+    if "H100" in name:
+        key = "H100 PCIe" if "PCIE" in name else "H100 SXM"
+    else:
+        key = next((k for k in PUBLISHED_PEAKS_TFLOPS if k.upper() in name), None)
+    return PUBLISHED_PEAKS_TFLOPS[key].get(precision) if key else None
+
+
+def seconds_per_call(fn: Callable[[], object], device: torch.device, repeats: int = 5, warmup: int = 1,
+                     min_seconds: float = 0.0) -> float:
+    """The median time of `fn()` over `repeats` runs (at least `min_seconds` in all), after `warmup` runs."""
+    for _ in range(warmup):
+        fn()
+    synchronize(device)
+    times = []
+    while len(times) < repeats or sum(times) < min_seconds:
+        start = time.perf_counter()
+        fn()
+        synchronize(device)
+        times.append(time.perf_counter() - start)
+    return sorted(times)[len(times) // 2]
+
+
+def matmul_tflops(device: torch.device, n: int = 2048, dtype: torch.dtype = torch.float32, repeats: int = 5) -> float:
+    """Achieved TFLOP/s of an n x n by n x n matrix product (2 n^3 floating-point operations)."""
+    if n < 1:
+        raise ValueError(f"n must be positive, got {n}")
+    a = torch.randn(n, n, device=device, dtype=dtype)
+    b = torch.randn(n, n, device=device, dtype=dtype)
+    seconds = seconds_per_call(lambda: a @ b, device, repeats)
+    return 2 * n**3 / seconds / 1e12
+
+
+def training_flops_per_image(net: nn.Sequential, input_shape: tuple[int, ...]) -> float:
+    """Floating-point operations of one training step per image: 3 passes (forward, two backward) x 2 per multiply-add."""
+    return 3 * 2 * float(layer_costs(net, input_shape)["multiply-adds"].sum())
+
+
+def training_images_per_second(net: nn.Module, input_shape: tuple[int, ...], device: torch.device,
+                                batch_size: int = 32, repeats: int = 3, precision: str = "fp32") -> float:
+    """Images/s of full training steps (forward, backward, SGD update) on random data; no data loading."""
+    net = net.to(device).train()
+    x = torch.randn(batch_size, *input_shape, device=device)
+    with torch.no_grad():
+        classes = net(x[:1]).shape[1]
+    y = torch.randint(0, classes, (batch_size,), device=device)
+    optimizer = torch.optim.SGD(net.parameters(), lr=1e-3)
+    dtype = torch.bfloat16 if precision == "bf16" else None
+
+    def step() -> None:
+        optimizer.zero_grad(set_to_none=True)
+        with torch.autocast(device.type, dtype=dtype, enabled=dtype is not None):
+            loss = nn.functional.cross_entropy(net(x), y)
+        loss.backward()
+        optimizer.step()
+
+    return batch_size / seconds_per_call(step, device, repeats)
+
+
+def format_duration(seconds: float) -> str:
+    """A duration in the largest sensible unit: 42 s, 3.5 min, 7.2 h, 5.6 days, 3.1 years."""
+    for unit, size in (("years", 365.25 * 86400), ("days", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= 1.5 * size:
+            return f"{seconds / size:.1f} {unit}"
+    return f"{seconds:.0f} s"
+
+
+def parallel_throughput(cores: int, clock: float) -> tuple[float, float]:
+    """Relative (throughput, power) of `cores` cores at `clock` times the speed of one fast core.
+
+    The chapter's arithmetic: throughput grows with cores x clock, power with cores x clock^2
+    (power rises with the square of the clock frequency).
+    """
+    if cores < 1 or clock <= 0:
+        raise ValueError(f"need at least one core and a positive clock, got cores={cores}, clock={clock}")
+    return cores * clock, cores * clock**2

@@ -1,0 +1,144 @@
+"""Looking inside a trained network: filter grids, feature maps, top-activating images, filter similarity.
+
+Introduced in notebook 06 (what the first layer learns). Layers of a flat nn.Sequential are named by
+kind and position: conv1..conv5, relu1.., pool1.., fc1..; `layer_names(net)` lists them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+_KINDS: dict[type[nn.Module], str] = {
+    nn.Conv2d: "conv", nn.ReLU: "relu", nn.MaxPool2d: "pool", nn.AvgPool2d: "pool", nn.Linear: "fc",
+    nn.Dropout: "dropout", nn.Flatten: "flatten", nn.Sigmoid: "sigmoid", nn.LocalResponseNorm: "lrn",
+}  # fmt: skip
+
+
+def layer_names(net: nn.Sequential) -> dict[str, nn.Module]:
+    """Readable names for the layers of a flat nn.Sequential: conv1, relu1, pool1, ..., fc1, ..."""
+    counts: dict[str, int] = {}
+    names = {}
+    for module in net:
+        kind = _KINDS.get(type(module), type(module).__name__.lower())
+        counts[kind] = counts.get(kind, 0) + 1
+        names[f"{kind}{counts[kind]}"] = module
+    return names
+
+
+def get_layer(net: nn.Sequential, name: str) -> nn.Module:
+    """The layer called `name` (see `layer_names`); a ValueError lists the valid names otherwise."""
+    names = layer_names(net)
+    if name not in names:
+        raise ValueError(f"no layer called {name!r}; this network has: {', '.join(names)}")
+    return names[name]
+
+
+def check_channels(channels: Sequence[int], available: int, layer: str) -> list[int]:
+    """The channel indices as a list, or a ValueError that gives the valid range."""
+    channels = [int(c) for c in channels]
+    bad = [c for c in channels if not 0 <= c < available]
+    if bad:
+        raise ValueError(f"channel(s) {bad} out of range for {layer}: it has {available} channels, 0 to {available - 1}")
+    return channels
+
+
+@torch.no_grad()
+def capture_activations(net: nn.Sequential, x: torch.Tensor, layers: Sequence[str]) -> dict[str, torch.Tensor]:
+    """Run `x` through `net` in eval mode and return the outputs of the named layers.
+
+    Forward hooks record the outputs; they are removed afterwards, even when the forward pass fails.
+    """
+    modules = {name: get_layer(net, name) for name in layers}
+    captured: dict[str, torch.Tensor] = {}
+
+    def recorder(name: str) -> Callable:
+        def hook(module: nn.Module, inputs: tuple, output: torch.Tensor) -> None:
+            captured[name] = output.detach().clone()  # ReLU(inplace=True) would overwrite a plain view
+        return hook
+
+    handles = [module.register_forward_hook(recorder(name)) for name, module in modules.items()]
+    was_training = net.training
+    try:
+        net.eval()
+        net(x)
+    finally:
+        for handle in handles:
+            handle.remove()
+        net.train(was_training)
+    return {name: captured[name] for name in layers}
+
+
+@torch.no_grad()
+def top_activating(
+    net: nn.Sequential, images: torch.Tensor, layer: str, channels: Sequence[int], k: int = 8,
+    prepare: Callable[[torch.Tensor], torch.Tensor] = lambda x: x, batch_size: int = 256,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """For each channel of `layer`, the k images whose strongest response in that channel is largest.
+
+    `prepare` turns a batch of `images` into the network's input. Returns (scores, indices), both
+    (len(channels), k), best first.
+    """
+    scores = []
+    for start in range(0, len(images), batch_size):
+        output = capture_activations(net, prepare(images[start : start + batch_size]), [layer])[layer]
+        channels = check_channels(channels, output.shape[1], layer)
+        scores.append(output[:, channels].flatten(2).amax(dim=2) if output.dim() == 4 else output[:, channels])
+    all_scores = torch.cat(scores).T  # (channels, images)
+    if k > all_scores.shape[1]:
+        raise ValueError(f"k={k} is more than the {all_scores.shape[1]} images given")
+    return all_scores.topk(k, dim=1)
+
+
+def filter_grid(weights: torch.Tensor, ncols: int = 16, normalise: str = "per_filter", padding: int = 1) -> torch.Tensor:
+    """Lay conv weights (K, C, k, k) out as one image, with zero shown as mid-grey (0.5).
+
+    normalise="per_filter" scales each filter by its own largest |weight| (shapes are visible even
+    in weak filters); "shared" uses one scale for all (strengths are comparable). Values lie in
+    [0, 1]. Returns (rows*(k+p)-p, ncols*(k+p)-p) for C=1 and (..., ..., 3) for C=3.
+    """
+    if weights.dim() != 4 or weights.shape[1] not in (1, 3):
+        raise ValueError(f"expected conv weights shaped (filters, 1 or 3 channels, k, k), got {tuple(weights.shape)}")
+    if normalise not in ("per_filter", "shared"):
+        raise ValueError(f"normalise must be 'per_filter' or 'shared', got {normalise!r}")
+    w = weights.detach().float().cpu()
+    if normalise == "per_filter":
+        scale = w.abs().amax(dim=(1, 2, 3), keepdim=True)
+    else:
+        scale = w.abs().max().expand(len(w), 1, 1, 1)
+    w = 0.5 + 0.5 * w / scale.clamp_min(1e-12)
+    n, c, k, _ = w.shape
+    rows = -(-n // ncols)
+    grid = torch.ones(c, rows * (k + padding) - padding, ncols * (k + padding) - padding)
+    for i in range(n):
+        r, col = divmod(i, ncols)
+        grid[:, r * (k + padding) : r * (k + padding) + k, col * (k + padding) : col * (k + padding) + k] = w[i]
+    return grid[0] if c == 1 else grid.permute(1, 2, 0)
+
+
+def filter_similarity(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """Normalised correlation between every filter of `a` (M, k, k) and of `b` (N, k, k): (M, N) in [-1, 1].
+
+    Each filter is centred (mean removed) and scaled to unit length, so only its pattern counts, not
+    its brightness or strength. A filter and its negative score -1: use .abs() to allow for sign.
+    `b` is resized to `a`'s size when they differ.
+    """
+    a, b = a.detach().float().cpu(), b.detach().float().cpu()
+    if a.shape[-2:] != b.shape[-2:]:
+        b = F.interpolate(b[:, None], size=a.shape[-2:], mode="bilinear", align_corners=False)[:, 0]
+    a = a.flatten(1) - a.flatten(1).mean(1, keepdim=True)
+    b = b.flatten(1) - b.flatten(1).mean(1, keepdim=True)
+    return F.normalize(a, dim=1, eps=1e-12) @ F.normalize(b, dim=1, eps=1e-12).T
+
+
+def best_matches(reference: dict[str, torch.Tensor], candidates: torch.Tensor) -> list[dict[str, object]]:
+    """For each named reference filter, the candidate (N, k, k) most similar to it, allowing for sign."""
+    similarity = filter_similarity(torch.stack(list(reference.values())), candidates)
+    best = similarity.abs().max(dim=1)
+    return [
+        {"reference": name, "index": int(i), "similarity": float(v), "sign": 1 if similarity[row, i] > 0 else -1}
+        for row, (name, v, i) in enumerate(zip(reference, best.values, best.indices))
+    ]

@@ -1,0 +1,74 @@
+"""Notebook 07's experiment helpers: initialisations, gradient norms, the model variants."""
+
+import pytest
+import torch
+from torch import nn
+
+from d2lhelpers.ablations import initialise, layer_gradient_norms, summary_table, train_variant
+from d2lhelpers.costs import count_parameters
+from d2lhelpers.data import FashionMNIST
+from d2lhelpers.models import alexnet, alexnet_2012
+from d2lhelpers.training import TrainSettings
+
+
+def test_xavier_initialisation_matches_its_formula_and_zeroes_biases():
+    torch.manual_seed(0)
+    net = initialise(nn.Sequential(nn.Linear(300, 200), nn.Conv2d(3, 8, 5)), "xavier")
+    bound = (6 / (300 + 200)) ** 0.5
+    assert net[0].weight.abs().max() <= bound and net[0].weight.abs().max() > 0.9 * bound
+    assert net[0].bias.abs().max() == 0 and net[1].bias.abs().max() == 0
+    with pytest.raises(ValueError, match="pytorch, xavier"):
+        initialise(net, "he")
+
+
+def test_pytorch_initialisation_redraws_the_weights():
+    net = nn.Sequential(nn.Linear(10, 10))
+    nn.init.zeros_(net[0].weight)
+    initialise(net, "pytorch")
+    assert net[0].weight.abs().max() > 0
+
+
+def test_sigmoid_gradients_vanish_towards_the_input():
+    torch.manual_seed(0)
+    x, y = torch.randn(16, 1, 65, 65), torch.randint(0, 10, (16,))
+    relu = layer_gradient_norms(alexnet(image_size=65), x, y)
+    torch.manual_seed(0)
+    sigmoid_net = alexnet(image_size=65, activation=nn.Sigmoid)
+    sigmoid = layer_gradient_norms(sigmoid_net, x, y)
+    assert list(relu.index) == ["conv1", "conv2", "conv3", "conv4", "conv5", "fc1", "fc2", "fc3"]
+    assert relu["conv1"] > 100 * sigmoid["conv1"]
+    assert sigmoid["conv1"] < sigmoid["fc3"] / 1000
+    assert all(p.grad is None for p in sigmoid_net.parameters()), "gradients are cleared afterwards"
+
+
+def test_variants_change_only_what_they_say():
+    base, lrn, avg = alexnet(image_size=65), alexnet(image_size=65, lrn=True), alexnet(image_size=65, pooling="avg")
+    assert count_parameters(base) == count_parameters(lrn) == count_parameters(avg)
+    assert sum(isinstance(m, nn.LocalResponseNorm) for m in lrn) == 2
+    assert sum(isinstance(m, nn.AvgPool2d) for m in avg) == 3 and not any(isinstance(m, nn.MaxPool2d) for m in avg)
+    assert all(m.p == 0 for m in alexnet(dropout=0.0) if isinstance(m, nn.Dropout))
+    with pytest.raises(ValueError, match="pooling must be one of max, avg"):
+        alexnet(pooling="median")
+
+
+def test_the_2012_network():
+    net = alexnet_2012()
+    assert count_parameters(net) == 60_965_224
+    assert [m.groups for m in net if isinstance(m, nn.Conv2d)] == [1, 2, 1, 2, 2]
+    with torch.no_grad():
+        assert net.eval()(torch.zeros(1, 3, 227, 227)).shape == (1, 1000)
+
+
+def test_train_variant_measures_both_accuracies_in_eval_mode(tmp_path, monkeypatch):
+    monkeypatch.setattr("d2lhelpers.ablations.results_folder", lambda run: tmp_path / run)
+    generator = torch.Generator().manual_seed(0)
+    images = torch.randint(0, 256, (64, 28, 28), dtype=torch.uint8, generator=generator)
+    labels = torch.randint(0, 10, (64,), generator=generator)
+    data = FashionMNIST(images, labels, images[:32], labels[:32])
+    settings = TrainSettings(image_size=65, epochs=1, batch_size=32, optimizer="adam", lr=1e-3)
+    torch.manual_seed(0)
+    result = train_variant("tiny", alexnet(image_size=65), data, settings, torch.device("cpu"), "runs")
+    assert (tmp_path / "runs" / "tiny.pt").is_file(), "a checkpoint is kept for reuse"
+    assert result["gap"] == pytest.approx(result["train_acc"] - result["test_acc"])
+    table = summary_table([result])
+    assert list(table.columns) == ["train_acc", "test_acc", "gap", "minutes"] and table.index[0] == "tiny"

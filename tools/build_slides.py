@@ -1,0 +1,103 @@
+"""Render notebooks as reveal.js slide decks that work offline: build/slides/<notebook>.slides.html.
+
+The decks use each cell's slide metadata (slide, subslide, fragment, skip; written by
+tools/sync_navigation.py where a cell has none) and the outputs committed in the notebook. reveal.js
+and the scripts nbconvert's template loads (jQuery, RequireJS, MathJax 2) come from node_modules/
+(`npm ci`, run by ./course setup) and are copied beside the decks, so the folder can be copied to a
+classroom machine and opened from disk, with no CDN.
+
+Usage: python tools/build_slides.py [notebooks ...] [--out build/slides]
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+from pathlib import Path
+
+import nbformat
+from nbconvert import SlidesExporter
+
+ROOT = Path(__file__).resolve().parent.parent
+NODE_MODULES = ROOT / "node_modules"
+VENDOR = "vendor"  # folder beside the decks
+# (package, paths inside it) that the decks need
+ASSETS = {
+    "reveal.js": ["dist", "plugin/notes"],
+    "jquery": ["dist/jquery.min.js"],
+    "requirejs": ["require.js"],
+    "mathjax": ["MathJax.js", "config/TeX-AMS_CHTML-full.js", "config/Safe.js", "extensions", "jax/input/TeX",
+                "jax/output/CommonHTML", "jax/element", "localization/en"],
+}
+MATHJAX_CONFIG = "?config=TeX-AMS_CHTML-full,Safe"
+MERMAID_STUB = "export default { initialize() {} };\n"  # the template imports mermaid; no notebook uses it
+
+
+def copy_assets(out: Path) -> None:
+    """Copy the offline assets into out/vendor (once; delete the folder to refresh it)."""
+    missing = [package for package in ASSETS if not (NODE_MODULES / package).is_dir()]
+    if missing:
+        raise SystemExit(f"node_modules lacks {', '.join(missing)}: run `npm ci` (or ./course setup) in {ROOT.name}/")
+    for package, paths in ASSETS.items():
+        for relative in paths:
+            source, target = NODE_MODULES / package / relative, out / VENDOR / package / relative
+            if target.exists():
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if source.is_dir():
+                shutil.copytree(source, target)
+            else:
+                shutil.copy2(source, target)
+    (out / VENDOR / "mermaid-stub.mjs").write_text(MERMAID_STUB)
+
+
+def exporter() -> SlidesExporter:
+    """nbconvert's slides exporter, pointed at the local copies instead of CDNs."""
+    slides = SlidesExporter()
+    slides.reveal_url_prefix = f"{VENDOR}/reveal.js"
+    slides.reveal_scroll = True  # long slides scroll instead of being cut off
+    slides.reveal_theme = "white"  # its fonts ship with reveal.js; "simple", the default, loads Google Fonts
+    slides.jquery_url = f"{VENDOR}/jquery/dist/jquery.min.js"
+    slides.require_js_url = f"{VENDOR}/requirejs/require.js"
+    slides.mathjax_url = f"{VENDOR}/mathjax/MathJax.js{MATHJAX_CONFIG}"
+    slides.mermaid_js_url = f"./{VENDOR}/mermaid-stub.mjs"
+    slides.exclude_input_prompt = True
+    slides.exclude_output_prompt = True
+    return slides
+
+
+def expected_slides(notebook: nbformat.NotebookNode) -> int:
+    """How many slides reveal.js will count: every cell that starts a slide or a subslide."""
+    return sum(cell.metadata.get("slideshow", {}).get("slide_type") in ("slide", "subslide") for cell in notebook.cells)
+
+
+def build(paths: list[Path], out: Path) -> list[Path]:
+    """Render each notebook as out/<stem>.slides.html; return the deck paths."""
+    out.mkdir(parents=True, exist_ok=True)
+    copy_assets(out)
+    slides = exporter()
+    decks = []
+    for path in paths:
+        notebook = nbformat.read(path, as_version=4)
+        html, _ = slides.from_notebook_node(notebook, resources={"metadata": {"name": path.stem}})
+        deck = out / f"{path.stem}.slides.html"
+        deck.write_text(html, encoding="utf-8")
+        decks.append(deck)
+    return decks
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("notebooks", nargs="*", type=Path, help="default: notebooks/[0-9]*.ipynb")
+    parser.add_argument("--out", type=Path, default=ROOT / "build" / "slides")
+    args = parser.parse_args()
+    paths = args.notebooks or sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))
+    for deck in build(paths, args.out):
+        print(f"wrote {deck.relative_to(ROOT) if deck.is_relative_to(ROOT) else deck}")
+    print(f"open one in a browser, e.g. {args.out.name}/{paths[0].stem}.slides.html (press ? for the keys, S for notes)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

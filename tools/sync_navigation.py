@@ -110,7 +110,8 @@ def slide_type(cell: nbformat.NotebookNode, previous: nbformat.NotebookNode | No
 
 
 def ensure_colab_cell(notebook: nbformat.NotebookNode) -> bool:
-    """Put the Colab set-up cell first among the code cells, with the current text; True if changed."""
+    """Insert the Colab set-up cell before the first code cell if it is missing, else refresh its text;
+    True if changed. (A test checks that it stays the first code cell.)"""
     cells = [c for c in notebook.cells if "colab-setup" in c.metadata.get("tags", [])]
     if not cells:
         cell = new_code_cell(COLAB_SETUP, metadata={"tags": ["colab-setup"]})

@@ -23,7 +23,7 @@ def show_images(
         images = images[:, 0]
     nrows = -(-len(images) // ncols)
     title_lines = max((t.count("\n") + 1 for t in titles), default=0) if titles is not None else 0
-    height = scale * nrows * (1 + 0.17 * title_lines)  # room above each image for its title
+    height = nrows * (scale + 0.25 * title_lines) + (0.4 if suptitle else 0.0)  # room for titles, in inches
     fig, axes = plt.subplots(nrows, ncols, figsize=(scale * ncols, height), squeeze=False)
     for i, ax in enumerate(axes.flat):
         ax.axis("off")

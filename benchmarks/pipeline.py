@@ -24,9 +24,10 @@ from pathlib import Path
 
 import torch
 
-from d2lhelpers import alexnet, best_device, layer_costs, load_fashion_mnist
+from d2lhelpers import alexnet, best_device, load_fashion_mnist
 from d2lhelpers.data import default_data_dir
 from d2lhelpers.environment import machine_description
+from d2lhelpers.hardware import training_flops_per_image
 from d2lhelpers.profiles import PROFILES
 from d2lhelpers.timing import examples_per_second
 from d2lhelpers.training import (
@@ -98,8 +99,7 @@ def time_to_accuracy(profile_name: str, target: float, device: torch.device) -> 
 def training_gflops(examples_per_s: float, image_size: int = 224) -> float:
     """Approximate arithmetic rate of training: 3 x the forward multiply-adds (forward, two backward
     products), 2 FLOP each."""
-    macs = layer_costs(alexnet(image_size=image_size), (1, image_size, image_size))["multiply-adds"].sum()
-    return examples_per_s * 3 * 2 * float(macs) / 1e9
+    return examples_per_s * training_flops_per_image(alexnet(image_size=image_size), (1, image_size, image_size)) / 1e9
 
 
 def readme_table(results: dict) -> str:

@@ -13,6 +13,7 @@ from torch import nn
 
 from d2lhelpers.costs import layer_costs
 from d2lhelpers.timing import synchronize
+from d2lhelpers.training import autocast
 
 # Dense peak TFLOP/s by precision, as published by the vendors (not measured here).
 PUBLISHED_PEAKS_TFLOPS: dict[str, dict[str, float]] = {
@@ -72,11 +73,10 @@ def training_images_per_second(net: nn.Module, input_shape: tuple[int, ...], dev
         classes = net(x[:1]).shape[1]
     y = torch.randint(0, classes, (batch_size,), device=device)
     optimizer = torch.optim.SGD(net.parameters(), lr=1e-3)
-    dtype = torch.bfloat16 if precision == "bf16" else None
 
     def step() -> None:
         optimizer.zero_grad(set_to_none=True)
-        with torch.autocast(device.type, dtype=dtype, enabled=dtype is not None):
+        with autocast(device, precision):
             loss = nn.functional.cross_entropy(net(x), y)
         loss.backward()
         optimizer.step()

@@ -8,9 +8,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import matplotlib.pyplot as plt
-from matplotlib.ticker import FuncFormatter
 import pandas as pd
 import torch
+from matplotlib.ticker import FuncFormatter
 
 
 def show_images(

@@ -1,21 +1,13 @@
 """The README's speed table is the one made from benchmarks/results.json (no hand-edited numbers)."""
 
-import importlib.util
 import json
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def load_benchmark_module():
-    spec = importlib.util.spec_from_file_location("pipeline_benchmark", ROOT / "benchmarks" / "pipeline.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_readme_table_matches_the_measured_results():
-    benchmark = load_benchmark_module()
+def test_readme_table_matches_the_measured_results(load_script):
+    benchmark = load_script("benchmarks/pipeline.py")
     results = json.loads((ROOT / "benchmarks" / "results.json").read_text())
     assert results["pipeline"]["ratio"] == round(
         results["pipeline"]["ours_examples_per_s"] / results["pipeline"]["book_examples_per_s"], 2
@@ -25,23 +17,17 @@ def test_readme_table_matches_the_measured_results():
     assert section.strip() == benchmark.readme_table(results), "run: python benchmarks/pipeline.py --readme"
 
 
-def load_tool(name: str):
-    spec = importlib.util.spec_from_file_location(name, ROOT / "tools" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
-
-def test_readme_hardware_table_matches_the_recorded_runs():
-    tool = load_tool("hardware_table")
+def test_readme_hardware_table_matches_the_recorded_runs(load_script):
+    tool = load_script("tools/hardware_table.py")
     readme = (ROOT / "README.md").read_text()
     section = readme[readme.index(tool.START) + len(tool.START) : readme.index(tool.END)]
     assert section.strip() == tool.hardware_table(tool.records()), "run: python tools/hardware_table.py --readme"
     assert "cpu" in tool.records(), "record a cpu run: python tools/run_series.py --profile cpu --record"
 
 
-def test_hardware_table_says_what_was_not_measured():
-    tool = load_tool("hardware_table")
+def test_hardware_table_says_what_was_not_measured(load_script):
+    tool = load_script("tools/hardware_table.py")
     run = {"machine": "M", "date": "2026-01-01", "image_size": 65, "alexnet_test_acc": 0.9,
            "notebooks": [{"notebook": "00_start_here", "ok": True, "seconds": 90.0, "key_figure": ""}]}
     table = tool.hardware_table({"cpu": run})

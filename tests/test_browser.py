@@ -60,13 +60,6 @@ def browser():
             chromium.close()
 
 
-def load_tool(name: str):
-    spec = importlib.util.spec_from_file_location(name, ROOT / "tools" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def first_stream_output(notebook: nbformat.NotebookNode) -> str:
     """The first line of printed output of a code cell that appears on the slides."""
     for cell in notebook.cells:
@@ -77,8 +70,8 @@ def first_stream_output(notebook: nbformat.NotebookNode) -> str:
     raise AssertionError("no printed output in the deck")
 
 
-def test_slide_deck_renders_offline(browser):
-    slides = load_tool("build_slides")
+def test_slide_deck_renders_offline(browser, load_script):
+    slides = load_script("tools/build_slides.py")
     path = ROOT / "notebooks" / "03_alexnet_layer_by_layer.ipynb"
     out = BUILD / "slides"
     deck = slides.build([path], out)[0]

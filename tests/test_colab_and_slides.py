@@ -1,6 +1,5 @@
 """The Colab set-up cell (a no-op here, the right commands in Colab) and the slide metadata of every notebook."""
 
-import importlib.util
 import subprocess
 import sys
 import types
@@ -12,13 +11,6 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 SLIDE_TYPES = {"slide", "subslide", "fragment", "skip", "-", "notes"}
-
-
-def load_tool(name: str):
-    spec = importlib.util.spec_from_file_location(name, ROOT / "tools" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def colab_cell(path: Path) -> nbformat.NotebookNode:
@@ -51,8 +43,8 @@ def test_colab_cell_does_nothing_here(path, monkeypatch):
     assert run_cell(colab_cell(path).source, monkeypatch, in_colab=False) == []
 
 
-def test_colab_cell_installs_the_series_in_colab(monkeypatch):
-    sync = load_tool("sync_navigation")
+def test_colab_cell_installs_the_series_in_colab(monkeypatch, load_script):
+    sync = load_script("tools/sync_navigation.py")
     source = colab_cell(NOTEBOOKS[0]).source
     checkout = sync.COLAB_CHECKOUT
     commands = run_cell(source, monkeypatch, in_colab=True)
@@ -67,8 +59,8 @@ def test_colab_cell_installs_the_series_in_colab(monkeypatch):
     assert again[0][:4] == [sys.executable, "-m", "pip", "install"]
 
 
-def test_colab_links_point_at_the_configured_repository():
-    sync = load_tool("sync_navigation")
+def test_colab_links_point_at_the_configured_repository(load_script):
+    sync = load_script("tools/sync_navigation.py")
     for path in NOTEBOOKS:
         top = nbformat.read(path, as_version=4).cells[0].source
         assert f"[Open in Colab]({sync.colab_url(path.stem)})" in top
@@ -86,8 +78,8 @@ def test_every_cell_has_slide_metadata(path):
     assert types_[0] == types_[-1] == "skip", "navigation cells are not slides"
 
 
-def test_slide_rules():
-    sync = load_tool("sync_navigation")
+def test_slide_rules(load_script):
+    sync = load_script("tools/sync_navigation.py")
     markdown, code = nbformat.v4.new_markdown_cell, nbformat.v4.new_code_cell
     assert sync.slide_type(markdown("## Section"), None) == "slide"
     assert sync.slide_type(markdown("### Part"), markdown("text")) == "subslide"

@@ -6,7 +6,7 @@ import torch
 from d2lhelpers import runs, training
 from d2lhelpers.data import FashionMNIST
 from d2lhelpers.profiles import BaselineSettings, Profile
-from d2lhelpers.training import TrainSettings, TrainingError, load_results
+from d2lhelpers.training import TrainingError, TrainSettings, load_results
 
 TINY = Profile("tiny", "a test", TrainSettings(image_size=65, epochs=1, batch_size=32, optimizer="adam", lr=1e-3),
                BaselineSettings(None, 10, 1), TrainSettings(image_size=65, epochs=1))

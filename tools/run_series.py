@@ -3,10 +3,9 @@
 Prints one line per notebook: status, wall time and its key figure (the first line of output of
 the cell tagged `key-figure`). Usage: `./course run [--profile ci|cpu|gpu] [notebooks ...]`.
 Maintainers refresh the committed outputs with `./course run --in-place` (after changing a notebook
-or the helpers it imports). `--record` also writes the wall times to benchmarks/series-<profile>.json (replacing the rows
-of the notebooks that ran),
-from which tools/hardware_table.py builds the README's hardware table: use it on a fresh run (no
-saved results), so that the times include the training.
+or the helpers it imports). `--record` also writes the wall times to benchmarks/series-<profile>.json
+(replacing the rows of the notebooks that ran), from which tools/hardware_table.py builds the README's
+hardware table: use it on a fresh run (no saved results), so that the times include the training.
 """
 
 from __future__ import annotations

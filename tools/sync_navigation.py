@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tomllib
 from pathlib import Path
 
 import nbformat
+import tomllib
 from nbformat.v4 import new_code_cell
 
 ROOT = Path(__file__).resolve().parent.parent

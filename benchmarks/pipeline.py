@@ -15,35 +15,49 @@ Usage: python benchmarks/pipeline.py [--batches 20] [--skip-time-to-accuracy] [-
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
 import json
 import os
 import sys
+import tempfile
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 import torch
 
 from d2lhelpers import alexnet, best_device, load_fashion_mnist
-from d2lhelpers.data import default_data_dir
+from d2lhelpers.batches import batches
+from d2lhelpers.devices import prepare_model
 from d2lhelpers.environment import machine_description
 from d2lhelpers.hardware import training_flops_per_image
-from d2lhelpers.profiles import PROFILES
+from d2lhelpers.paths import default_data_dir
+from d2lhelpers.precision import choose_precision, make_scaler
+from d2lhelpers.profiles import PROFILES, default_profile_name
+from d2lhelpers.runs import initial_alexnet
+from d2lhelpers.tables import write_section
 from d2lhelpers.timing import examples_per_second
-from d2lhelpers.training import (
-    TrainSettings,
-    batches,
-    choose_precision,
-    make_optimizer,
-    prepare_model,
-    train,
-    train_step,
-)
+from d2lhelpers.training import TrainSettings, make_optimizer, train, train_step
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results.json"
 README = ROOT / "README.md"
-TABLE_START, TABLE_END = "<!-- benchmark:start -->", "<!-- benchmark:end -->"
+SECTION = "benchmark"  # README.md: <!-- benchmark:start --> ... <!-- benchmark:end -->
+
+
+@contextlib.contextmanager
+def books_working_directory() -> Iterator[None]:
+    """A working directory whose ../data is the data folder: the book's loader reads "../data"."""
+    cwd = os.getcwd()
+    with tempfile.TemporaryDirectory() as tmp:
+        os.symlink(default_data_dir().resolve(), Path(tmp) / "data")
+        (Path(tmp) / "work").mkdir()
+        os.chdir(Path(tmp) / "work")
+        try:
+            yield
+        finally:
+            os.chdir(cwd)
 
 
 def book_examples_per_second(n_batches: int, device: torch.device) -> float:
@@ -51,16 +65,12 @@ def book_examples_per_second(n_batches: int, device: torch.device) -> float:
     from d2l import torch as d2l
 
     warnings.filterwarnings("ignore", message="This DataLoader will create")
-    cwd = os.getcwd()
-    os.chdir(default_data_dir().parent / "notebooks")  # the book reads ../data
-    try:
+    with books_working_directory():
         train_iter, _ = d2l.load_data_fashion_mnist(128, resize=224)
-    finally:
-        os.chdir(cwd)
-    torch.manual_seed(0)
-    net = alexnet(image_size=224).to(device)
-    optimizer = make_optimizer(net, TrainSettings())
-    return examples_per_second(train_iter, n_batches, device, lambda x, y: train_step(net, optimizer, x, y, "fp32"))
+        torch.manual_seed(0)
+        net = alexnet(image_size=224).to(device)
+        optimizer = make_optimizer(net, TrainSettings())
+        return examples_per_second(train_iter, n_batches, device, lambda x, y: train_step(net, optimizer, x, y, "fp32"))
 
 
 def our_examples_per_second(n_batches: int, device: torch.device) -> tuple[float, str]:
@@ -69,20 +79,18 @@ def our_examples_per_second(n_batches: int, device: torch.device) -> tuple[float
     torch.manual_seed(0)
     net = prepare_model(alexnet(image_size=224), device)
     precision = choose_precision(net, 224, device, batch_size=128)
-    optimizer = make_optimizer(net, TrainSettings())
+    optimizer, scaler = make_optimizer(net, TrainSettings()), make_scaler(device, precision)
     images, labels = data.train_images.to(device), data.train_labels.to(device)
     generator = torch.Generator().manual_seed(0)
     rate = examples_per_second(batches(images, labels, 128, 224, generator), n_batches, device,
-                               lambda x, y: train_step(net, optimizer, x, y, precision))
-    return rate, precision
+                               lambda x, y: train_step(net, optimizer, x, y, precision, scaler))
+    return rate, precision.name
 
 
 def time_to_accuracy(profile_name: str, target: float, device: torch.device) -> dict:
     """Train the profile from scratch; report when the test accuracy first reached `target`."""
     settings = PROFILES[profile_name].training
-    torch.manual_seed(0)
-    net = alexnet(image_size=settings.image_size)
-    history = train(net, load_fashion_mnist(), settings, device)
+    history = train(initial_alexnet(PROFILES[profile_name]), load_fashion_mnist(), settings, device)
     reached = next((e for e in history.epochs if e["test_acc"] >= target), None)
     return {
         "profile": profile_name,
@@ -125,9 +133,7 @@ def readme_table(results: dict) -> str:
 
 
 def write_readme(results: dict) -> None:
-    text = README.read_text(encoding="utf-8")
-    start, end = text.index(TABLE_START) + len(TABLE_START), text.index(TABLE_END)
-    README.write_text(f"{text[:start]}\n{readme_table(results)}\n{text[end:]}", encoding="utf-8")
+    write_section(README, SECTION, readme_table(results))
 
 
 def main() -> int:
@@ -157,7 +163,7 @@ def main() -> int:
                      "ours_precision": precision, "ratio": round(ours / book, 2)},
     }
     if not args.skip_time_to_accuracy:
-        profile = "gpu" if device.type == "cuda" else "cpu"
+        profile = default_profile_name()
         print(f"time to accuracy: training the {profile} profile ...", flush=True)
         results["time_to_accuracy"] = time_to_accuracy(profile, args.target, device)
         print(json.dumps(results["time_to_accuracy"]), flush=True)

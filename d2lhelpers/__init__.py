@@ -1,12 +1,37 @@
-"""Helpers for the AlexNet teaching series: data, models, shapes, costs, profiles.
+"""Helpers for the AlexNet teaching series (Dive into Deep Learning §7.1). Importing has no side effects.
 
-Each module names the notebook that introduced it. Importing the package has no side effects.
+One module per concern; each names the notebook that introduces it:
+
+- versions     the d2l version and the Python/torch floors the code needs (00)
+- paths        the data and results folders: two settings, documented defaults (00)
+- data         Fashion-MNIST found offline, verified by MD5, loaded as uint8 tensors (00)
+- devices      CUDA, MPS or CPU, and placing a model and its data there (00, 05)
+- profiles     the ci/cpu/gpu run profiles: every setting and accuracy floor that differs (00)
+- environment  what this machine offers, for the set-up check (00)
+- features     hand-crafted features: Sobel, Gabor, a vectorised HOG (01)
+- baselines    timed scikit-learn pipelines on those features (01)
+- hardware     matmul and training throughput, published peaks, the power arithmetic (02)
+- timing       synchronised timers: median of calls, examples/s end to end (02, 04)
+- shapes       the output-size formula, layer by layer (03)
+- models       the book's AlexNet (which knows its input size), the 2012 network, LeNet, a small CNN (03)
+- costs        parameters, multiply-adds and memory, layer by layer (03)
+- tables       display tables, and the README's generated sections (03)
+- batches      model-ready batches made on the device: resize, standardise, augment (04)
+- precision    bf16, fp16 or fp32 from the hardware, with the reason (05)
+- training     the loop: one step, one epoch, evaluation, `train` with resumption (05)
+- checkpoints  checkpoints and run records: resumable, atomic, with the generators' states (05)
+- runs         the seeded AlexNet of a profile, train-and-save, loading what notebook 05 saved (05, 06)
+- metrics      confusion matrix and most-confused pairs (05)
+- plots        matplotlib figures: images, curves, confusion matrices (01, 05, 07)
+- inspection   filters, feature maps, top-activating images, filter similarity (06)
+- ablations    one-factor experiments on AlexNet's ingredients (07)
 """
 
 from d2lhelpers.costs import count_parameters, layer_costs, training_memory_bytes
 from d2lhelpers.data import CLASS_NAMES, FashionMNISTError, load_fashion_mnist, prepare_fashion_mnist
+from d2lhelpers.devices import best_device
 from d2lhelpers.models import alexnet, lenet
-from d2lhelpers.profiles import PROFILES, best_device, choose_profile
+from d2lhelpers.profiles import PROFILES, choose_profile
 from d2lhelpers.shapes import conv_output_size, smallest_valid_input, spatial_sizes
 
 __all__ = [

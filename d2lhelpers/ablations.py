@@ -10,7 +10,9 @@ import torch
 from torch import nn
 
 from d2lhelpers.inspection import layer_names
-from d2lhelpers.training import TrainSettings, evaluate, results_folder, to_model_input, train
+from d2lhelpers.batches import to_model_input
+from d2lhelpers.paths import results_folder
+from d2lhelpers.training import TrainSettings, evaluate, train
 
 INITIALISATIONS = ("pytorch", "xavier")
 

@@ -1,13 +1,13 @@
 """Fashion-MNIST found offline, verified, and loaded as uint8 tensors.
 
 Introduced in notebook 00 (start here). The four IDX files are looked for, in order, in the folder
-named by $FASHION_MNIST_DIR, in the data folder (the repository's git-ignored `data/`), and in
+named by $FASHION_MNIST_DIR, in the data folder (`paths.default_data_dir()`: the checkout's git-ignored `data/`), and in
 /usr/share/datasets/fashion-mnist (Debian's `dataset-fashion-mnist`); torchvision's download comes
 last. Files are verified by the MD5 of their *decompressed* content, since Debian recompresses the
 .gz files, and copied into torchvision's layout, `data/FashionMNIST/raw/`, so that the book's
 `d2l.load_data_fashion_mnist` (which reads `../data` from `notebooks/`) also works offline.
 
-Run `python -m d2lhelpers.data` to prepare the data and print where it came from.
+Run `python -m d2lhelpers` to prepare the data and print where it came from (`--offline`: never download).
 """
 
 from __future__ import annotations
@@ -24,8 +24,9 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
+from d2lhelpers.paths import default_data_dir, display_path
+
 SOURCE_ENV_VAR = "FASHION_MNIST_DIR"
-DATA_DIR_ENV_VAR = "D2L_DATA_DIR"
 DEBIAN_DIR = Path("/usr/share/datasets/fashion-mnist")
 
 # MD5 and size of each decompressed IDX file: the same whatever the source.
@@ -42,7 +43,6 @@ CLASS_NAMES = (
 )  # fmt: skip
 
 _STAMP = ".verified.json"
-_CHECKOUT = Path(__file__).resolve().parent.parent  # the repository, when installed from a checkout
 
 
 class FashionMNISTError(RuntimeError):
@@ -56,25 +56,6 @@ class FashionMNIST(NamedTuple):
     train_labels: torch.Tensor
     test_images: torch.Tensor
     test_labels: torch.Tensor
-
-
-def default_data_dir() -> Path:
-    """$D2L_DATA_DIR, else the repository's `data/` folder (the book's `../data` seen from notebooks/)."""
-    if os.environ.get(DATA_DIR_ENV_VAR):
-        return Path(os.environ[DATA_DIR_ENV_VAR]).expanduser()
-    if (_CHECKOUT / "pyproject.toml").is_file():
-        return _CHECKOUT / "data"
-    return Path.cwd().parent / "data"  # installed without a checkout: mirror the book's ../data
-
-
-def display_path(path: Path | str) -> str:
-    """`path` relative to the repository when inside it, else with the home folder written ~."""
-    path = Path(os.path.abspath(path))  # keep symbolic links: .venv/bin/python, not its target
-    if path.is_relative_to(_CHECKOUT):
-        return str(path.relative_to(_CHECKOUT))
-    if path.is_relative_to(Path.home()):
-        return str(Path("~") / path.relative_to(Path.home()))
-    return str(path)
 
 
 def raw_folder(data_dir: Path | None = None) -> Path:

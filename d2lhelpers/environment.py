@@ -12,8 +12,9 @@ import sys
 
 import torch
 
-from d2lhelpers.data import FashionMNISTError, display_path, prepare_fashion_mnist
-from d2lhelpers.profiles import best_device
+from d2lhelpers.data import FashionMNISTError, prepare_fashion_mnist
+from d2lhelpers.devices import best_device
+from d2lhelpers.paths import default_results_dir, display_path
 
 
 def _version(package: str) -> str:
@@ -48,9 +49,9 @@ def machine_description() -> str:
 
 
 def environment_report() -> dict[str, str]:
-    """Facts about this machine and installation, as name -> value lines."""
+    """Facts about this machine and installation, as name -> value lines; never downloads anything."""
     try:
-        raw, _ = prepare_fashion_mnist()
+        raw, _ = prepare_fashion_mnist(allow_download=False)
         data = f"found and verified (MD5) in {display_path(raw)}"
     except FashionMNISTError as error:
         data = f"NOT AVAILABLE: {str(error).splitlines()[0]}"
@@ -64,4 +65,5 @@ def environment_report() -> dict[str, str]:
         "accelerator": accelerator_description(),
         "device used": str(best_device()),
         "Fashion-MNIST": data,
+        "results folder": display_path(default_results_dir()),
     }

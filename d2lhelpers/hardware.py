@@ -5,15 +5,13 @@ Introduced in notebook 02 (why 2012: data and hardware).
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-
 import torch
 from torch import nn
 
 from d2lhelpers.costs import layer_costs
-from d2lhelpers.timing import synchronize
-from d2lhelpers.training import autocast
+from d2lhelpers.precision import Precision
+from d2lhelpers.timing import median_seconds
+from d2lhelpers.training import train_step
 
 # Dense peak TFLOP/s by precision, as published by the vendors (not measured here).
 PUBLISHED_PEAKS_TFLOPS: dict[str, dict[str, float]] = {
@@ -34,28 +32,13 @@ def published_peak(device_name: str, precision: str) -> float | None:
     return PUBLISHED_PEAKS_TFLOPS[key].get(precision) if key else None
 
 
-def seconds_per_call(fn: Callable[[], object], device: torch.device, repeats: int = 5, warmup: int = 1,
-                     min_seconds: float = 0.0) -> float:
-    """The median time of `fn()` over `repeats` runs (at least `min_seconds` in all), after `warmup` runs."""
-    for _ in range(warmup):
-        fn()
-    synchronize(device)
-    times = []
-    while len(times) < repeats or sum(times) < min_seconds:
-        start = time.perf_counter()
-        fn()
-        synchronize(device)
-        times.append(time.perf_counter() - start)
-    return sorted(times)[len(times) // 2]
-
-
 def matmul_tflops(device: torch.device, n: int = 2048, dtype: torch.dtype = torch.float32, repeats: int = 5) -> float:
     """Achieved TFLOP/s of an n x n by n x n matrix product (2 n^3 floating-point operations)."""
     if n < 1:
         raise ValueError(f"n must be positive, got {n}")
     a = torch.randn(n, n, device=device, dtype=dtype)
     b = torch.randn(n, n, device=device, dtype=dtype)
-    seconds = seconds_per_call(lambda: a @ b, device, repeats)
+    seconds = median_seconds(lambda: a @ b, device, repeats)
     return 2 * n**3 / seconds / 1e12
 
 
@@ -65,7 +48,7 @@ def training_flops_per_image(net: nn.Sequential, input_shape: tuple[int, ...]) -
 
 
 def training_images_per_second(net: nn.Module, input_shape: tuple[int, ...], device: torch.device,
-                                batch_size: int = 32, repeats: int = 3, precision: str = "fp32") -> float:
+                                batch_size: int = 32, repeats: int = 3, precision: Precision | str = "fp32") -> float:
     """Images/s of full training steps (forward, backward, SGD update) on random data; no data loading."""
     net = net.to(device).train()
     x = torch.randn(batch_size, *input_shape, device=device)
@@ -73,15 +56,7 @@ def training_images_per_second(net: nn.Module, input_shape: tuple[int, ...], dev
         classes = net(x[:1]).shape[1]
     y = torch.randint(0, classes, (batch_size,), device=device)
     optimizer = torch.optim.SGD(net.parameters(), lr=1e-3)
-
-    def step() -> None:
-        optimizer.zero_grad(set_to_none=True)
-        with autocast(device, precision):
-            loss = nn.functional.cross_entropy(net(x), y)
-        loss.backward()
-        optimizer.step()
-
-    return batch_size / seconds_per_call(step, device, repeats)
+    return batch_size / median_seconds(lambda: train_step(net, optimizer, x, y, precision), device, repeats)
 
 
 def format_duration(seconds: float) -> str:

@@ -5,12 +5,47 @@ Introduced in notebook 03 (AlexNet layer by layer).
 
 from __future__ import annotations
 
+from collections import OrderedDict
+
+import torch
 from torch import nn
 
 from d2lhelpers.shapes import smallest_valid_input, spatial_sizes
 
-
 POOLING = {"max": nn.MaxPool2d, "avg": nn.AvgPool2d}
+
+
+def paper_lrn() -> nn.LocalResponseNorm:
+    """The paper's local response normalisation: k=2, n=5, alpha=1e-4, beta=0.75.
+
+    PyTorch divides `alpha` by `size` (b = a / (k + alpha/n * sum a^2)^beta), so the paper's alpha=1e-4
+    is alpha=5e-4 here; with 1e-4 the layer would be almost a constant rescale.
+    """
+    return nn.LocalResponseNorm(size=5, alpha=5 * 1e-4, beta=0.75, k=2.0)
+
+
+class AlexNet(nn.Sequential):
+    """A flat nn.Sequential that knows the square input size it was built for, and says so when fed another."""
+
+    def __init__(self, *layers: nn.Module, image_size: int, in_channels: int):
+        super().__init__(*layers)
+        self.image_size, self.in_channels = image_size, in_channels
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.dim() != 4 or x.shape[1] != self.in_channels or x.shape[-2:] != (self.image_size, self.image_size):
+            got = "x".join(str(d) for d in x.shape[1:]) if x.dim() == 4 else f"a {x.dim()}-D tensor {tuple(x.shape)}"
+            raise ValueError(
+                f"this AlexNet was built for batches of {self.in_channels}x{self.image_size}x{self.image_size} images "
+                f"(N, channels, height, width) but got {got}. Resize the images "
+                f"(to_model_input(images, {self.image_size})) or build the model for the new size "
+                f"(alexnet(image_size=...))."
+            )
+        return super().forward(x)
+
+    def __getitem__(self, index):  # a slice is a plain nn.Sequential: it takes other inputs
+        if isinstance(index, slice):
+            return nn.Sequential(OrderedDict(list(self._modules.items())[index]))
+        return super().__getitem__(index)
 
 
 def alexnet_features(in_channels: int = 1, activation: type[nn.Module] = nn.ReLU, pooling: str = "max",
@@ -25,7 +60,7 @@ def alexnet_features(in_channels: int = 1, activation: type[nn.Module] = nn.ReLU
     pool = POOLING[pooling]
 
     def normalise() -> list[nn.Module]:
-        return [nn.LocalResponseNorm(size=5, alpha=1e-4, beta=0.75, k=2.0)] if lrn else []
+        return [paper_lrn()] if lrn else []
 
     return nn.Sequential(
         nn.Conv2d(in_channels, 96, kernel_size=11, stride=4, padding=1), activation(), *normalise(),
@@ -42,13 +77,17 @@ def alexnet_features(in_channels: int = 1, activation: type[nn.Module] = nn.ReLU
 def alexnet(
     num_classes: int = 10, in_channels: int = 1, image_size: int = 224, dropout: float = 0.5,
     activation: type[nn.Module] = nn.ReLU, pooling: str = "max", lrn: bool = False,
-) -> nn.Sequential:
+    hidden_layers: int = 2, hidden_width: int = 4096,
+) -> AlexNet:
     """The book's simplified AlexNet (d2l 7.1) for square `image_size` inputs, as one flat nn.Sequential.
 
     The flatten size is derived with `conv_output_size` (256 * 5 * 5 = 6400 at 224), so any size from
     the smallest valid one (65) upward works; a smaller one raises ValueError naming that minimum.
-    `activation`, `pooling` and `lrn` are for the experiments of notebook 07.
+    `activation`, `pooling`, `lrn`, `hidden_layers` and `hidden_width` are for the experiments of
+    notebooks 07 and 08; the model remembers `image_size` and refuses other sizes with a clear error.
     """
+    if hidden_layers < 0 or hidden_width < 1:
+        raise ValueError(f"need hidden_layers >= 0 and hidden_width >= 1, got {hidden_layers} and {hidden_width}")
     features = alexnet_features(in_channels, activation, pooling, lrn)
     side = spatial_sizes(features, image_size)[-1]
     if side < 1:
@@ -58,16 +97,14 @@ def alexnet(
             f"before the last pooling layer. The smallest valid image_size is {smallest}."
         )
     channels = [m for m in features if isinstance(m, nn.Conv2d)][-1].out_channels
-    return nn.Sequential(
-        *features,
-        nn.Flatten(),
-        nn.Linear(channels * side * side, 4096), activation(), nn.Dropout(p=dropout),
-        nn.Linear(4096, 4096), activation(), nn.Dropout(p=dropout),
-        nn.Linear(4096, num_classes),
-    )  # fmt: skip
+    widths = [channels * side * side] + [hidden_width] * hidden_layers
+    hidden = [layer for n_in, n_out in zip(widths, widths[1:])
+              for layer in (nn.Linear(n_in, n_out), activation(), nn.Dropout(p=dropout))]
+    return AlexNet(*features, nn.Flatten(), *hidden, nn.Linear(widths[-1], num_classes),
+                   image_size=image_size, in_channels=in_channels)
 
 
-def alexnet_2012(num_classes: int = 1000) -> nn.Sequential:
+def alexnet_2012(num_classes: int = 1000) -> AlexNet:
     """The network of the 2012 paper for 3x227x227 inputs, on one device.
 
     The paper split it over two GPUs: conv2, conv4 and conv5 only see the channels on their own GPU,
@@ -75,12 +112,9 @@ def alexnet_2012(num_classes: int = 1000) -> nn.Sequential:
     response normalisation follows the first two ReLUs, and the pooling windows overlap (3x3, stride 2).
     Introduced in notebook 07.
     """
-    def lrn() -> nn.Module:
-        return nn.LocalResponseNorm(size=5, alpha=1e-4, beta=0.75, k=2.0)
-
-    return nn.Sequential(
-        nn.Conv2d(3, 96, kernel_size=11, stride=4), nn.ReLU(), lrn(), nn.MaxPool2d(kernel_size=3, stride=2),
-        nn.Conv2d(96, 256, kernel_size=5, padding=2, groups=2), nn.ReLU(), lrn(), nn.MaxPool2d(kernel_size=3, stride=2),
+    return AlexNet(
+        nn.Conv2d(3, 96, kernel_size=11, stride=4), nn.ReLU(), paper_lrn(), nn.MaxPool2d(kernel_size=3, stride=2),
+        nn.Conv2d(96, 256, kernel_size=5, padding=2, groups=2), nn.ReLU(), paper_lrn(), nn.MaxPool2d(kernel_size=3, stride=2),
         nn.Conv2d(256, 384, kernel_size=3, padding=1), nn.ReLU(),
         nn.Conv2d(384, 384, kernel_size=3, padding=1, groups=2), nn.ReLU(),
         nn.Conv2d(384, 256, kernel_size=3, padding=1, groups=2), nn.ReLU(),
@@ -89,6 +123,7 @@ def alexnet_2012(num_classes: int = 1000) -> nn.Sequential:
         nn.Linear(256 * 6 * 6, 4096), nn.ReLU(), nn.Dropout(p=0.5),
         nn.Linear(4096, 4096), nn.ReLU(), nn.Dropout(p=0.5),
         nn.Linear(4096, num_classes),
+        image_size=227, in_channels=3,
     )  # fmt: skip
 
 

@@ -1,7 +1,10 @@
-"""Run profiles (ci, cpu, gpu) and the choice of device.
+"""Run profiles (ci, cpu, gpu): everything that differs between a CI check, a laptop and a GPU, in one object.
 
-Introduced in notebook 00 (start here). A profile changes settings only, never the code path:
-the `gpu` profile runs the same code as `ci`, with the book's numbers.
+Introduced in notebook 00 (start here). A profile changes settings only, never the code path: the `gpu`
+profile runs the same code as `ci`, with the book's numbers. Each profile carries its training settings,
+notebook 01's baseline sizes, notebook 07's ablation settings, how long the measurements of notebooks 02
+and 04 run, and the accuracy ranges the notebooks' check cells accept. No notebook or tool writes a
+profile name or a floor anywhere else.
 """
 
 from __future__ import annotations
@@ -9,8 +12,8 @@ from __future__ import annotations
 import os
 from dataclasses import asdict, dataclass
 
-import torch
 
+from d2lhelpers.devices import best_device
 from d2lhelpers.training import TrainSettings
 
 PROFILE_ENV_VAR = "D2L_PROFILE"
@@ -26,54 +29,82 @@ class BaselineSettings:
 
 
 @dataclass(frozen=True)
+class MeasurementSettings:
+    """How long the hardware measurements run: notebook 02's matrix size and training-step batch, notebook 04's batches."""
+
+    matmul_size: int
+    step_batch: int
+    repeats: int
+    timing_batches: int
+
+
+@dataclass(frozen=True)
 class Profile:
-    """One run profile: what it is for, and the settings it implies (AlexNet's training, notebook 01's baselines)."""
+    """One run profile: what it is for, the settings it implies, and the accuracy its checks accept."""
 
     name: str
     purpose: str
-    training: TrainSettings
-    baselines: BaselineSettings
-    ablation: TrainSettings  # each variant of notebook 07's experiments: few images, several epochs, to see overfitting
+    training: TrainSettings  # notebook 05's AlexNet (and notebook 06's, which reuses it)
+    baselines: BaselineSettings  # notebook 01
+    ablation: TrainSettings  # each variant of notebook 07's experiments
+    measurement: MeasurementSettings  # notebooks 02 and 04
+    expected: dict[str, tuple[float, float]]  # what -> (lowest, highest) accuracy the check cells accept
 
+    def check(self, what: str, accuracy: float) -> str:
+        """Raise AssertionError unless `accuracy` lies in the range this profile expects for `what`."""
+        if what not in self.expected:
+            raise KeyError(f"the {self.name} profile expects nothing called {what!r}; it knows {sorted(self.expected)}")
+        low, high = self.expected[what]
+        if not low <= accuracy <= high:
+            raise AssertionError(f"{what}: accuracy {accuracy:.4f} is outside [{low}, {high}], the range the "
+                                 f"{self.name} profile expects")
+        return f"{what}: {accuracy:.4f} is within [{low}, {high}]"
+
+
+_BASELINES_FULL = {"pixels + linear": (0.82, 0.87), "HOG + linear": (0.88, 0.91), "HOG + RBF SVM": (0.86, 0.92),
+                   "small CNN": (0.88, 0.94)}
 
 PROFILES: dict[str, Profile] = {
     "ci": Profile(
         "ci", "seconds: what CI runs; small data, checks that learning happens",
-        TrainSettings(image_size=65, epochs=3, batch_size=64, optimizer="adam", lr=1e-3, schedule="cosine",
-                      train_examples=4_096, test_examples=1_000),
-        BaselineSettings(train_examples=5_000, svm_train_examples=2_000, cnn_epochs=2),
-        TrainSettings(image_size=65, epochs=2, batch_size=64, optimizer="adam", lr=1e-3, schedule="cosine",
-                      train_examples=2_048, test_examples=1_000),
+        training=TrainSettings(image_size=65, epochs=3, batch_size=64, optimizer="adam", lr=1e-3, schedule="cosine",
+                               train_examples=4_096, test_examples=1_000),
+        baselines=BaselineSettings(train_examples=5_000, svm_train_examples=2_000, cnn_epochs=2),
+        ablation=TrainSettings(image_size=65, epochs=2, batch_size=64, optimizer="adam", lr=1e-3, schedule="cosine",
+                               train_examples=2_048, test_examples=1_000),
+        measurement=MeasurementSettings(matmul_size=512, step_batch=4, repeats=2, timing_batches=10),
+        expected={"AlexNet": (0.6, 1.0), "ablation baseline": (0.35, 1.0),
+                  "pixels + linear": (0.75, 0.87), "HOG + linear": (0.80, 0.90), "HOG + RBF SVM": (0.75, 0.91),
+                  "small CNN": (0.70, 0.93)},
     ),
     "cpu": Profile(
         "cpu", "minutes on a laptop CPU: smaller images, all the data, real accuracy",
-        TrainSettings(image_size=65, epochs=5, batch_size=128, optimizer="adam", lr=1e-3, schedule="cosine"),
-        BaselineSettings(train_examples=None, svm_train_examples=10_000, cnn_epochs=3),
-        TrainSettings(image_size=65, epochs=8, batch_size=128, optimizer="adam", lr=1e-3, schedule="cosine",
-                      train_examples=5_000, test_examples=None),
+        training=TrainSettings(image_size=65, epochs=5, batch_size=128, optimizer="adam", lr=1e-3, schedule="cosine"),
+        baselines=BaselineSettings(train_examples=None, svm_train_examples=10_000, cnn_epochs=3),
+        ablation=TrainSettings(image_size=65, epochs=8, batch_size=128, optimizer="adam", lr=1e-3, schedule="cosine",
+                               train_examples=5_000, test_examples=None),
+        measurement=MeasurementSettings(matmul_size=2048, step_batch=32, repeats=3, timing_batches=30),
+        expected={"AlexNet": (0.88, 1.0), "ablation baseline": (0.75, 1.0), **_BASELINES_FULL},
     ),
     "gpu": Profile(
         "gpu", "the book's configuration: 224x224 images, all 60,000, 10 epochs",
-        TrainSettings(image_size=224, epochs=10, batch_size=128, optimizer="sgd", lr=0.01),
-        BaselineSettings(train_examples=None, svm_train_examples=10_000, cnn_epochs=5),
-        TrainSettings(image_size=224, epochs=5, batch_size=128, optimizer="adam", lr=1e-3, schedule="cosine"),
+        training=TrainSettings(image_size=224, epochs=10, batch_size=128, optimizer="sgd", lr=0.01),
+        baselines=BaselineSettings(train_examples=None, svm_train_examples=10_000, cnn_epochs=5),
+        ablation=TrainSettings(image_size=224, epochs=5, batch_size=128, optimizer="adam", lr=1e-3, schedule="cosine"),
+        measurement=MeasurementSettings(matmul_size=8192, step_batch=128, repeats=10, timing_batches=60),
+        expected={"AlexNet": (0.85, 1.0), "ablation baseline": (0.85, 1.0), **_BASELINES_FULL},
     ),
 }  # fmt: skip
 
 
-def best_device() -> torch.device:
-    """CUDA if present, then Apple's MPS, then the CPU."""
-    if torch.cuda.is_available():
-        return torch.device("cuda")
-    mps = getattr(torch.backends, "mps", None)
-    if mps is not None and mps.is_available():
-        return torch.device("mps")
-    return torch.device("cpu")
+def default_profile_name() -> str:
+    """The profile the hardware suggests: `gpu` on a CUDA GPU, `cpu` elsewhere (MPS included)."""
+    return "gpu" if best_device().type == "cuda" else "cpu"
 
 
 def choose_profile(name: str | None = None) -> Profile:
-    """The profile named by `name`, else $D2L_PROFILE, else `gpu` on CUDA and `cpu` elsewhere."""
-    name = name or os.environ.get(PROFILE_ENV_VAR) or ("gpu" if best_device().type == "cuda" else "cpu")
+    """The profile named by `name`, else $D2L_PROFILE, else the one the hardware suggests."""
+    name = name or os.environ.get(PROFILE_ENV_VAR) or default_profile_name()
     key = name.strip().lower()
     if key not in PROFILES:
         raise ValueError(

@@ -1,45 +1,76 @@
-"""The trained AlexNet of a profile: load what notebook 05 saved, or train it the same way.
+"""The trained AlexNet of a profile: one seeded constructor, one train-and-save, and loading what was saved.
 
-Introduced in notebook 06, which needs a trained model but must also run on its own.
+Introduced in notebook 05 (training AlexNet); notebook 06 uses `trained_alexnet`, which loads what
+notebook 05 saved or trains it the same way, so that each notebook also runs on its own.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
 from torch import nn
 
-from d2lhelpers.data import display_path, load_fashion_mnist
-from d2lhelpers.models import alexnet
+from d2lhelpers.checkpoints import load_checkpoint, save_results
+from d2lhelpers.data import load_fashion_mnist
+from d2lhelpers.models import AlexNet, alexnet
+from d2lhelpers.paths import display_path, results_folder
+from d2lhelpers.precision import Precision
 from d2lhelpers.profiles import Profile
-from d2lhelpers.training import load_checkpoint, results_folder, save_results, train
+from d2lhelpers.training import History, TrainSettings, train
+
+# conv1's initial weights are drawn from N(0, FIRST_LAYER_INIT_STD) instead of PyTorch's default
+# (uniform, spread about 0.05): training changes conv1 by smooth patterns that are small next to the
+# default's noise, and a small start lets them show (notebook 06 measures this).
+FIRST_LAYER_INIT_STD = 0.001
 
 
-def initial_alexnet(profile: Profile) -> nn.Sequential:
-    """The AlexNet notebook 05 starts from: the profile's image size, weights drawn after manual_seed(0)."""
-    torch.manual_seed(0)
-    return alexnet(num_classes=10, in_channels=1, image_size=profile.training.image_size)
+def initial_alexnet(profile: Profile, seed: int = 0) -> AlexNet:
+    """The AlexNet notebooks 05 and 06 start from: the profile's image size, weights drawn after manual_seed(seed),
+    conv1 redrawn from N(0, FIRST_LAYER_INIT_STD) with zero bias."""
+    torch.manual_seed(seed)
+    net = alexnet(num_classes=10, in_channels=1, image_size=profile.training.image_size)
+    conv1 = net[0]
+    with torch.no_grad():
+        conv1.weight.normal_(0.0, FIRST_LAYER_INIT_STD)
+        conv1.bias.zero_()
+    return net
 
 
-def trained_alexnet(profile: Profile, device: torch.device) -> tuple[nn.Sequential, str]:
+def run_name(profile: Profile) -> str:
+    """The folder under results/ where a profile's AlexNet is kept."""
+    return f"alexnet-{profile.name}"
+
+
+def train_and_save(net: nn.Module, settings: TrainSettings, device: torch.device, name: str, data=None,
+                   precision: Precision | str | None = None, on_epoch_end: Callable[[History], None] | None = None,
+                   extra: dict | None = None) -> History:
+    """Train with a checkpoint in results/<name>/ (resuming it), then save model.pt and results.json unless interrupted."""
+    folder = results_folder(name)
+    history = train(net, data if data is not None else load_fashion_mnist(), settings, device,
+                    checkpoint=folder / "checkpoint.pt", precision=precision, on_epoch_end=on_epoch_end)
+    if not history.interrupted:
+        save_results(folder, net, history, settings,
+                     {"test_acc": history.last("test_acc"), "precision": history.precision, "device": str(device),
+                      **(extra or {})})
+    return history
+
+
+def trained_alexnet(profile: Profile, device: torch.device) -> tuple[AlexNet, str]:
     """The profile's trained AlexNet (on the CPU, in eval mode) and a sentence saying where it came from.
 
     Loads results/alexnet-<profile>/model.pt when notebook 05 saved one with these settings; otherwise
     trains it now exactly as notebook 05 does (resuming its checkpoint if there is one) and saves it.
     """
-    folder = results_folder(f"alexnet-{profile.name}")
+    saved = results_folder(run_name(profile)) / "model.pt"
     net = initial_alexnet(profile)
-    saved = folder / "model.pt"
     if saved.is_file():
         load_checkpoint(saved, net, profile.training)
         return net.eval(), f"loaded the model notebook 05 saved: {display_path(saved)}"
-    history = train(net, load_fashion_mnist(), profile.training, device, checkpoint=folder / "checkpoint.pt")
+    history = train_and_save(net, profile.training, device, run_name(profile), extra={"profile": profile.name})
     if history.interrupted:
         raise KeyboardInterrupt("training was interrupted; run the cell again to resume it")
-    save_results(folder, net, history, profile.training,
-                 {"profile": profile.name, "test_acc": history.last("test_acc"), "precision": history.precision,
-                  "device": str(device)})
     return net.cpu().eval(), (f"no saved model for the {profile.name} profile, so it was trained here as notebook 05 "
                               f"does ({history.last('elapsed_s') / 60:.1f} min) and saved to {display_path(saved)}")
 
@@ -47,7 +78,7 @@ def trained_alexnet(profile: Profile, device: torch.device) -> tuple[nn.Sequenti
 IMAGENET_ALEXNET_FILE = "alexnet-owt-7be5be79.pth"  # torchvision's AlexNet_Weights.IMAGENET1K_V1
 
 
-def imagenet_alexnet_path():
+def imagenet_alexnet_path() -> Path:
     """Where torchvision keeps its ImageNet-trained AlexNet weights (the file may not exist)."""
     return Path(torch.hub.get_dir()) / "checkpoints" / IMAGENET_ALEXNET_FILE
 

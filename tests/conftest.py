@@ -4,6 +4,7 @@ import importlib.util
 from pathlib import Path
 
 import pytest
+import torch
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -20,3 +21,13 @@ def load_script():
         return module
 
     return load
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked `cuda` need a CUDA GPU: elsewhere they are skipped, with the reason shown by `pytest -rs`."""
+    if torch.cuda.is_available():
+        return
+    skip = pytest.mark.skip(reason="needs a CUDA GPU (the device rules are covered by mocked tests on the CPU)")
+    for item in items:
+        if "cuda" in item.keywords:
+            item.add_marker(skip)

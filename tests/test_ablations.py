@@ -60,7 +60,7 @@ def test_the_2012_network():
 
 
 def test_train_variant_measures_both_accuracies_in_eval_mode(tmp_path, monkeypatch):
-    monkeypatch.setattr("d2lhelpers.ablations.results_folder", lambda run: tmp_path / run)
+    monkeypatch.setenv("D2L_RESULTS_DIR", str(tmp_path))
     generator = torch.Generator().manual_seed(0)
     images = torch.randint(0, 256, (64, 28, 28), dtype=torch.uint8, generator=generator)
     labels = torch.randint(0, 10, (64,), generator=generator)

@@ -9,7 +9,6 @@ from d2lhelpers.hardware import (
     matmul_tflops,
     parallel_throughput,
     published_peak,
-    seconds_per_call,
     training_flops_per_image,
     training_images_per_second,
 )
@@ -44,10 +43,16 @@ def test_matmul_tflops_is_positive_and_refuses_nonsense():
         matmul_tflops(torch.device("cpu"), n=0)
 
 
-def test_seconds_per_call_takes_the_median():
+def test_median_seconds_takes_the_median_after_the_warm_up(monkeypatch):
+    from d2lhelpers import timing
+
+    clock = iter([0.0, 1.0, 10.0, 13.0, 20.0, 22.0])  # calls lasting 1, 3 and 2 s
+    monkeypatch.setattr(timing.time, "perf_counter", lambda: next(clock))
     calls = []
-    seconds = seconds_per_call(lambda: calls.append(1), torch.device("cpu"), repeats=3, warmup=2)
-    assert len(calls) == 5 and seconds >= 0
+    assert timing.median_seconds(lambda: calls.append(1), torch.device("cpu"), repeats=3, warmup=2) == 2.0
+    assert len(calls) == 5
+    with pytest.raises(ValueError, match="repeats must be at least 1"):
+        timing.median_seconds(lambda: None, torch.device("cpu"), repeats=0)
 
 
 def test_training_step_speed_on_a_tiny_network():

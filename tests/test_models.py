@@ -5,7 +5,7 @@ import torch
 from torch import nn
 
 from d2lhelpers.costs import count_parameters
-from d2lhelpers.models import alexnet, alexnet_features, lenet
+from d2lhelpers.models import alexnet, alexnet_2012, alexnet_features, lenet
 from d2lhelpers.shapes import smallest_valid_input
 
 
@@ -54,3 +54,39 @@ def test_small_cnn_for_28x28():
     with torch.no_grad():
         assert net(torch.zeros(3, 1, 28, 28)).shape == (3, 10)
     assert sum(isinstance(m, nn.Conv2d) for m in net) == 2
+
+
+def test_a_model_fed_another_size_names_both_sizes_and_the_fix():
+    net = alexnet(image_size=65)
+    with pytest.raises(ValueError, match=r"built for batches of 1x65x65 images .* got 1x224x224.*to_model_input\(images, 65\)"):
+        net(torch.zeros(2, 1, 224, 224))
+    with pytest.raises(ValueError, match=r"got 3x65x65"):
+        net(torch.zeros(2, 3, 65, 65))
+    assert net.image_size == 65 and type(net[:3]) is nn.Sequential  # a slice takes any input
+
+
+@pytest.mark.parametrize("net", [alexnet(lrn=True), alexnet_2012()], ids=["alexnet(lrn=True)", "alexnet_2012"])
+def test_local_response_normalisation_has_the_papers_parameters(net):
+    layers = [m for m in net if isinstance(m, nn.LocalResponseNorm)]
+    assert len(layers) == 2
+    for lrn in layers:  # PyTorch divides alpha by size: the paper's alpha=1e-4 is 5e-4 here
+        assert (lrn.size, lrn.alpha, lrn.beta, lrn.k) == (5, pytest.approx(5e-4), 0.75, 2.0)
+
+
+def test_paper_lrn_matches_the_papers_formula():
+    from d2lhelpers.models import paper_lrn
+
+    a = torch.randn(1, 8, 3, 3) * 30
+    n, k, alpha, beta = 5, 2.0, 1e-4, 0.75
+    squares = torch.nn.functional.pad(a**2, (0, 0, 0, 0, n // 2, n // 2))
+    sums = torch.stack([squares[:, i : i + n].sum(dim=1) for i in range(8)], dim=1)
+    torch.testing.assert_close(paper_lrn()(a), a / (k + alpha * sums) ** beta)
+
+
+@pytest.mark.parametrize("layers, width", [(1, 4096), (2, 1024), (0, 4096)])
+def test_hidden_layers_and_width(layers, width):
+    net = alexnet(image_size=65, hidden_layers=layers, hidden_width=width)
+    linear = [m for m in net if isinstance(m, nn.Linear)]
+    assert len(linear) == layers + 1 and all(m.out_features == width for m in linear[:-1])
+    with torch.no_grad():
+        assert net.eval()(torch.zeros(1, 1, 65, 65)).shape == (1, 10)

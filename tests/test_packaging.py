@@ -4,7 +4,10 @@ import re
 import tomllib
 from pathlib import Path
 
+import torch
+
 from d2lhelpers.profiles import PROFILES
+from d2lhelpers.versions import D2L_VERSION, PYTHON_MIN, TORCH_MIN, TORCHVISION_MIN, version_tuple
 
 ROOT = Path(__file__).resolve().parent.parent
 CONDA_NAMES = {"torch": "pytorch", "jupyterlab-rise": "jupyterlab_rise"}
@@ -24,11 +27,44 @@ def locked():
     return dict(line.lower().split("==") for line in lines if "==" in line and not line.startswith("#"))
 
 
-def test_lock_pins_every_declared_package_and_the_books_versions():
+def test_lock_pins_every_declared_package_and_the_books_d2l():
     lock = {name.replace("_", "-"): version for name, version in locked().items()}
     missing = [name for name in declared() if name.replace("_", "-") not in lock]
     assert not missing, f"add to requirements/lock.txt: {missing}"
-    assert lock["torch"] == "2.14.1" and lock["torchvision"] == "0.29.1" and lock["d2l"] == "1.0.3"
+    assert lock["d2l"] == D2L_VERSION
+    assert version_tuple(lock["torch"]) >= version_tuple(TORCH_MIN)
+    assert version_tuple(lock["torchvision"]) >= version_tuple(TORCHVISION_MIN)
+
+
+def floor(requirements: list[str], name: str) -> str:
+    """The lower bound of `name` in a list of requirement strings ("torch>=2.5" -> "2.5")."""
+    found = [r for r in requirements if requirement_name(r) == name]
+    assert len(found) == 1, f"{name} is listed {len(found)} times"
+    match = re.search(r">=\s*([\d.]+)", found[0])
+    assert match, f"{found[0]} has no lower bound"
+    return match.group(1)
+
+
+def test_every_install_route_states_the_same_versions():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    python_min = ".".join(map(str, PYTHON_MIN))
+    assert project["requires-python"] == f">={python_min}"
+    assert floor(project["dependencies"], "torch") == TORCH_MIN
+    assert floor(project["dependencies"], "torchvision") == TORCHVISION_MIN
+    conda = [line.strip()[2:] for line in (ROOT / "environment.yml").read_text().splitlines() if line.strip().startswith("- ")]
+    assert floor(conda, "pytorch") == TORCH_MIN and floor(conda, "torchvision") == TORCHVISION_MIN
+    assert f"python={python_min}" in conda
+    readme = (ROOT / "README.md").read_text()
+    assert f"Python {python_min} or newer" in readme and f"d2l=={D2L_VERSION}" in readme
+    assert re.findall(r"d2l==([\d.]+)", readme + (ROOT / "environment.yml").read_text()) == [D2L_VERSION] * len(
+        re.findall(r"d2l==", readme + (ROOT / "environment.yml").read_text()))
+    course = (ROOT / "course").read_text()
+    assert "d2lhelpers/versions.py" in course and D2L_VERSION not in course and f"Python {python_min}" not in course
+
+
+def test_the_code_runs_on_the_torch_it_requires():
+    assert version_tuple(torch.__version__) >= version_tuple(TORCH_MIN)
+    assert hasattr(torch, "OutOfMemoryError") and hasattr(torch.amp, "GradScaler")  # why the floor is 2.5
 
 
 def test_conda_environment_lists_every_declared_package():

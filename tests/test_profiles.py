@@ -2,7 +2,8 @@
 
 import pytest
 
-from d2lhelpers.profiles import PROFILES, best_device, choose_profile
+from d2lhelpers import devices
+from d2lhelpers.profiles import PROFILES, choose_profile
 
 
 def test_environment_variable_overrides(monkeypatch):
@@ -11,10 +12,30 @@ def test_environment_variable_overrides(monkeypatch):
     assert choose_profile("gpu").name == "gpu"  # an explicit argument wins
 
 
-def test_default_follows_the_hardware(monkeypatch):
+@pytest.mark.parametrize("cuda, mps, device, profile", [(True, False, "cuda", "gpu"), (False, True, "mps", "cpu"),
+                                                         (False, False, "cpu", "cpu")])
+def test_default_follows_the_hardware(monkeypatch, cuda, mps, device, profile):
     monkeypatch.delenv("D2L_PROFILE", raising=False)
-    expected = "gpu" if best_device().type == "cuda" else "cpu"
-    assert choose_profile().name == expected
+    monkeypatch.setattr(devices.torch.cuda, "is_available", lambda: cuda)
+    monkeypatch.setattr(devices.torch.backends.mps, "is_available", lambda: mps)
+    assert devices.best_device().type == device
+    assert choose_profile().name == profile
+
+
+def test_the_profile_checks_accuracy_against_its_own_range():
+    cpu = PROFILES["cpu"]
+    low, high = cpu.expected["AlexNet"]
+    assert "within" in cpu.check("AlexNet", (low + high) / 2)
+    with pytest.raises(AssertionError, match=r"AlexNet: accuracy 0.5000 is outside .* the cpu profile expects"):
+        cpu.check("AlexNet", 0.5)
+    with pytest.raises(KeyError, match="expects nothing called 'Alexnet'"):
+        cpu.check("Alexnet", 0.9)
+
+
+def test_every_profile_has_the_same_checks_and_the_book_configuration_on_gpu():
+    assert len({frozenset(p.expected) for p in PROFILES.values()}) == 1
+    gpu = PROFILES["gpu"].training
+    assert (gpu.image_size, gpu.epochs, gpu.batch_size, gpu.optimizer, gpu.lr) == (224, 10, 128, "sgd", 0.01)
 
 
 def test_unknown_profile(monkeypatch):

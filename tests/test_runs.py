@@ -1,15 +1,18 @@
 """The trained AlexNet of a profile: loaded when saved, trained (and saved) otherwise; results read back."""
 
+import dataclasses
+
 import pytest
 import torch
 
-from d2lhelpers import runs, training
+from d2lhelpers import runs
+from d2lhelpers.checkpoints import TrainingError, load_results
 from d2lhelpers.data import FashionMNIST
-from d2lhelpers.profiles import BaselineSettings, Profile
-from d2lhelpers.training import TrainingError, TrainSettings, load_results
+from d2lhelpers.profiles import PROFILES
+from d2lhelpers.training import TrainSettings
 
-TINY = Profile("tiny", "a test", TrainSettings(image_size=65, epochs=1, batch_size=32, optimizer="adam", lr=1e-3),
-               BaselineSettings(None, 10, 1), TrainSettings(image_size=65, epochs=1))
+TINY = dataclasses.replace(PROFILES["ci"], name="tiny",
+                           training=TrainSettings(image_size=65, epochs=1, batch_size=32, optimizer="adam", lr=1e-3))
 
 
 @pytest.fixture
@@ -18,8 +21,7 @@ def sandbox(tmp_path, monkeypatch):
     images = torch.randint(0, 256, (64, 28, 28), dtype=torch.uint8, generator=generator)
     labels = torch.randint(0, 10, (64,), generator=generator)
     monkeypatch.setattr(runs, "load_fashion_mnist", lambda: FashionMNIST(images, labels, images[:32], labels[:32]))
-    monkeypatch.setattr(training, "results_folder", lambda run: tmp_path / run)
-    monkeypatch.setattr(runs, "results_folder", lambda run: tmp_path / run)
+    monkeypatch.setenv("D2L_RESULTS_DIR", str(tmp_path))
     return tmp_path
 
 
@@ -35,9 +37,29 @@ def test_trains_and_saves_when_nothing_is_saved_then_loads(sandbox):
     assert not torch.equal(initial[0].weight, net[0].weight), "the loaded weights are the trained ones"
 
 
+def test_the_seeded_alexnet_is_reproducible_with_a_small_first_layer():
+    a, b, other = runs.initial_alexnet(TINY), runs.initial_alexnet(TINY), runs.initial_alexnet(TINY, seed=1)
+    assert all(torch.equal(x, y) for x, y in zip(a.parameters(), b.parameters()))
+    assert not torch.equal(a[3].weight, other[3].weight)
+    assert a.image_size == TINY.training.image_size
+    assert a[0].weight.std().item() == pytest.approx(runs.FIRST_LAYER_INIT_STD, rel=0.1)
+    assert a[3].weight.std().item() > 10 * runs.FIRST_LAYER_INIT_STD  # the other layers keep PyTorch's default
+    assert torch.count_nonzero(a[0].bias) == 0
+
+
+def test_an_interrupted_train_and_save_saves_no_model(sandbox):
+    def stop(history):
+        raise KeyboardInterrupt
+
+    history = runs.train_and_save(runs.initial_alexnet(TINY), TINY.training, torch.device("cpu"), "stopped",
+                                  on_epoch_end=stop, precision="fp32")
+    assert history.interrupted and not (sandbox / "stopped" / "model.pt").exists()
+    assert (sandbox / "stopped" / "checkpoint.pt").is_file()
+
+
 def test_a_model_saved_with_other_settings_is_refused(sandbox):
     runs.trained_alexnet(TINY, torch.device("cpu"))
-    other = Profile("tiny", "a test", TrainSettings(image_size=65, epochs=2), TINY.baselines, TINY.ablation)
+    other = dataclasses.replace(TINY, training=TrainSettings(image_size=65, epochs=2))
     with pytest.raises(TrainingError, match="other settings"):
         runs.trained_alexnet(other, torch.device("cpu"))
 

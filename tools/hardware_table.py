@@ -12,10 +12,14 @@ import json
 import sys
 from pathlib import Path
 
+from d2lhelpers.hardware import format_duration
+from d2lhelpers.profiles import PROFILES
+from d2lhelpers.tables import write_section
+
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
-START, END = "<!-- hardware:start -->", "<!-- hardware:end -->"
-PROFILE_NAMES = ("ci", "cpu", "gpu")
+SECTION = "hardware"  # README.md: <!-- hardware:start --> ... <!-- hardware:end -->
+PROFILE_NAMES = tuple(PROFILES)
 
 
 def records() -> dict[str, dict]:
@@ -26,10 +30,6 @@ def records() -> dict[str, dict]:
         if path.is_file():
             found[name] = json.loads(path.read_text())
     return found
-
-
-def minutes(seconds: float) -> str:
-    return f"{seconds / 60:.1f} min" if seconds >= 60 else f"{seconds:.0f} s"
 
 
 def hardware_table(runs: dict[str, dict]) -> str:
@@ -44,7 +44,7 @@ def hardware_table(runs: dict[str, dict]) -> str:
         total = sum(row["seconds"] for row in run["notebooks"])
         accuracy = "not run" if run["alexnet_test_acc"] is None else f"{run['alexnet_test_acc']:.3f}"
         lines.append(f"| `{name}` | {run['machine']} ({run['date']}) | {run['image_size']}x{run['image_size']} | "
-                     f"{minutes(total)} | {accuracy} |")
+                     f"{format_duration(total)} | {accuracy} |")
     measured = [name for name in PROFILE_NAMES if name in runs]
     lines += ["", "| notebook | " + " | ".join(f"`{name}`" for name in measured) + " |",
               "|---|" + "---|" * len(measured)]
@@ -53,7 +53,7 @@ def hardware_table(runs: dict[str, dict]) -> str:
         cells = []
         for name in measured:
             row = next((r for r in runs[name]["notebooks"] if r["notebook"] == notebook), None)
-            cells.append("" if row is None else minutes(row["seconds"]) + ("" if row["ok"] else " (failed)"))
+            cells.append("" if row is None else format_duration(row["seconds"]) + ("" if row["ok"] else " (failed)"))
         lines.append(f"| {notebook} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -64,9 +64,7 @@ def main() -> int:
     args = parser.parse_args()
     table = hardware_table(records())
     if args.readme:
-        text = README.read_text(encoding="utf-8")
-        start, end = text.index(START) + len(START), text.index(END)
-        README.write_text(f"{text[:start]}\n{table}\n{text[end:]}", encoding="utf-8")
+        write_section(README, SECTION, table)
     print(table)
     return 0
 

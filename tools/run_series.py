@@ -24,9 +24,10 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 from nbconvert import HTMLExporter
 
+from d2lhelpers.checkpoints import load_results
 from d2lhelpers.environment import machine_description
-from d2lhelpers.profiles import PROFILE_ENV_VAR, choose_profile
-from d2lhelpers.training import load_results
+from d2lhelpers.profiles import PROFILE_ENV_VAR, PROFILES, choose_profile
+from d2lhelpers.runs import run_name
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -85,7 +86,7 @@ def execute(path: Path, out_dir: Path, timeout: int, in_place: bool) -> tuple[bo
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("notebooks", nargs="*", type=Path, help="default: notebooks/[0-9]*.ipynb")
-    parser.add_argument("--profile", choices=["ci", "cpu", "gpu"], help=f"default: ${PROFILE_ENV_VAR} or the hardware")
+    parser.add_argument("--profile", choices=list(PROFILES), help=f"default: ${PROFILE_ENV_VAR} or the hardware")
     parser.add_argument("--out", type=Path, default=ROOT / "build" / "notebooks")
     parser.add_argument("--timeout", type=int, default=3600, help="seconds allowed per cell")
     parser.add_argument("--in-place", action="store_true", help="also write the outputs into notebooks/ when a run succeeds")
@@ -111,7 +112,7 @@ def main() -> int:
         earlier = json.loads(target.read_text())["notebooks"] if target.is_file() else []
         ran = {row["notebook"] for row in rows}
         rows = sorted([row for row in earlier if row["notebook"] not in ran] + rows, key=lambda row: row["notebook"])
-        alexnet = load_results(f"alexnet-{profile.name}")
+        alexnet = load_results(run_name(profile))
         record = {"profile": profile.name, "machine": machine_description(), "date": datetime.date.today().isoformat(),
                   "image_size": profile.training.image_size, "notebooks": rows,
                   "alexnet_test_acc": None if alexnet is None else round(alexnet["test_acc"], 4)}

@@ -19,10 +19,13 @@ import nbformat
 import tomllib
 from nbformat.v4 import new_code_cell
 
+from d2lhelpers.tables import write_section, replace_section
+from d2lhelpers.versions import D2L_VERSION
+
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
 README = ROOT / "README.md"
-MAP_START, MAP_END = "<!-- series-map:start -->", "<!-- series-map:end -->"
+MAP_SECTION = "series-map"  # README.md: <!-- series-map:start --> ... <!-- series-map:end -->
 REPOSITORY_URL = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["urls"]["Repository"]
 COLAB_CHECKOUT = "/content/alexnet-series"
 
@@ -38,8 +41,8 @@ if "google.colab" in sys.modules:
     if not os.path.isdir(checkout):
         subprocess.run(["git", "clone", "--depth", "1", repository, checkout], check=True)
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "-e", checkout], check=True)
-    # d2l 1.0.3 pins numpy, pandas and matplotlib versions that no longer install: its imports are ours
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "d2l==1.0.3"], check=True)
+    # d2l {D2L_VERSION} pins numpy, pandas and matplotlib versions that no longer install: its imports are ours
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "d2l=={D2L_VERSION}"], check=True)
     sys.path.insert(0, checkout)  # this kernel started before the install
     os.chdir(os.path.join(checkout, "notebooks"))"""
 
@@ -167,12 +170,10 @@ def sync_notebook(path: Path, index: int, write: bool) -> bool:
 
 
 def sync_readme(write: bool) -> bool:
+    if write:
+        return write_section(README, MAP_SECTION, map_markdown("notebooks/"))
     text = README.read_text(encoding="utf-8")
-    start, end = text.index(MAP_START) + len(MAP_START), text.index(MAP_END)
-    new = f"{text[:start]}\n{map_markdown('notebooks/')}\n{text[end:]}"
-    if new != text and write:
-        README.write_text(new, encoding="utf-8")
-    return new != text
+    return replace_section(text, MAP_SECTION, map_markdown("notebooks/")) != text
 
 
 def main() -> int:

@@ -1,0 +1,112 @@
+"""The precision rule, every branch on a CPU: CUDA capabilities and MPS by mocking the device queries."""
+
+import pytest
+import torch
+
+from d2lhelpers import precision
+from d2lhelpers.precision import Precision, autocast, choose_precision, cpu_bf16_speedup, decide_precision, make_scaler
+from d2lhelpers.models import alexnet
+
+CUDA = torch.device("cuda")
+
+
+@pytest.mark.parametrize("capability, name, scaler", [
+    ((9, 0), "bf16", False),  # H100
+    ((8, 0), "bf16", False),  # A100
+    ((8, 6), "bf16", False),  # RTX 30xx
+    ((7, 5), "fp16", True),  # Colab's T4: bf16 would be emulated
+    ((7, 0), "fp16", True),  # V100
+    ((6, 1), "fp32", False),  # GTX 10xx: no tensor cores
+])
+def test_cuda_precision_follows_the_compute_capability(monkeypatch, capability, name, scaler):
+    monkeypatch.setattr(torch.cuda, "get_device_capability", lambda device=None: capability)
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: True)  # what a T4 answers too
+    chosen = choose_precision(alexnet(image_size=65), 65, CUDA)
+    assert (chosen.name, chosen.needs_scaler) == (name, scaler)
+    assert f"{capability[0]}.{capability[1]}" in chosen.reason
+
+
+def test_mps_trains_in_fp32():
+    chosen = choose_precision(alexnet(image_size=65), 65, torch.device("mps"))
+    assert chosen.name == "fp32" and "MPS" in chosen.reason and chosen.dtype is None
+
+
+@pytest.mark.parametrize("fp32_s, bf16_s, name", [(1.0, 0.5, "bf16"), (1.0, 0.95, "fp32"), (1.0, 2.0, "fp32")])
+def test_cpu_keeps_bf16_only_when_measured_clearly_faster(monkeypatch, fp32_s, bf16_s, name):
+    times = {"fp32": fp32_s, "bf16": bf16_s}
+    monkeypatch.setattr(precision, "cpu_step_timer", lambda *args: times.__getitem__)
+    chosen = choose_precision(alexnet(image_size=65), 65, torch.device("cpu"), batch_size=2)
+    assert chosen.name == name and f"{fp32_s / bf16_s:.2f}x as fast" in chosen.reason
+
+
+def test_the_cpu_probe_times_both_precisions_on_the_real_model():
+    timer = precision.cpu_step_timer(alexnet(image_size=65), 65, batch_size=4)
+    assert timer("fp32") > 0 and timer("bf16") > 0
+
+
+def test_a_cpu_without_bf16_kernels_falls_back_to_fp32():
+    def step_seconds(name):
+        if name == "bf16":
+            raise RuntimeError('"addmm_impl_cpu_" not implemented for \'BFloat16\'')
+        return 1.0
+
+    assert cpu_bf16_speedup(step_seconds) is None
+    assert decide_precision("cpu", cpu_bf16_speedup=None).name == "fp32"
+
+
+def test_other_errors_in_the_probe_are_not_hidden():
+    def step_seconds(name):
+        raise RuntimeError("mat1 and mat2 shapes cannot be multiplied (64x10 and 6400x4096)")
+
+    with pytest.raises(RuntimeError, match="shapes cannot be multiplied"):
+        cpu_bf16_speedup(step_seconds)
+
+    def out_of_memory(name):
+        if name == "bf16":
+            raise torch.OutOfMemoryError("CUDA out of memory")
+        return 1.0
+
+    with pytest.raises(torch.OutOfMemoryError):
+        cpu_bf16_speedup(out_of_memory)
+
+
+def test_unknown_names_and_missing_capability_are_refused():
+    with pytest.raises(ValueError, match="unknown precision 'fp8'"):
+        Precision("fp8")
+    with pytest.raises(ValueError, match="compute capability"):
+        decide_precision("cuda")
+
+
+def test_autocast_and_scaler_follow_the_precision():
+    x = torch.randn(4, 4)
+    with autocast(torch.device("cpu"), "bf16"):
+        assert (x @ x).dtype == torch.bfloat16
+    with autocast(torch.device("cpu"), Precision("fp32")):
+        assert (x @ x).dtype == torch.float32
+    assert not make_scaler(torch.device("cpu"), "bf16").is_enabled()
+    assert Precision("fp16").needs_scaler and not Precision("bf16").needs_scaler
+    assert precision.DTYPES["fp16"] is torch.float16
+
+
+@pytest.mark.cuda
+def test_on_a_real_cuda_gpu_the_chosen_precision_trains(load_script):
+    from d2lhelpers.training import TrainSettings, train
+
+    tiny_data = load_script("tests/test_training.py").tiny_data
+    net = alexnet(num_classes=2, image_size=65)
+    history = train(net, tiny_data(), TrainSettings(image_size=65, epochs=2, batch_size=32, optimizer="adam", lr=1e-4),
+                    CUDA)
+    capability = torch.cuda.get_device_capability()
+    assert history.precision == decide_precision("cuda", capability).name
+    assert history.last("test_acc") > 0.9
+
+
+@pytest.mark.cuda
+def test_fp16_with_loss_scaling_trains_on_a_real_cuda_gpu(load_script):
+    from d2lhelpers.training import TrainSettings, train
+
+    tiny_data = load_script("tests/test_training.py").tiny_data
+    net = alexnet(num_classes=2, image_size=65)
+    settings = TrainSettings(image_size=65, epochs=2, batch_size=32, optimizer="adam", lr=1e-4)
+    history = train(net, tiny_data(), settings, CUDA, precision="fp16")
+    assert history.precision == "fp16" and history.last("test_acc") > 0.9

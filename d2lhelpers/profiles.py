@@ -48,6 +48,7 @@ class Profile:
     baselines: BaselineSettings  # notebook 01
     ablation: TrainSettings  # each variant of notebook 07's experiments
     measurement: MeasurementSettings  # notebooks 02 and 04
+    book_comparison: TrainSettings  # notebook 05: our loop and the book's train_ch6 on the same slice
     expected: dict[str, tuple[float, float]]  # what -> (lowest, highest) accuracy the check cells accept
 
     def check(self, what: str, accuracy: float) -> str:
@@ -73,6 +74,8 @@ PROFILES: dict[str, Profile] = {
         ablation=TrainSettings(image_size=65, epochs=2, batch_size=64, optimizer="adam", lr=1e-3, schedule="cosine",
                                train_examples=2_048, test_examples=1_000),
         measurement=MeasurementSettings(matmul_size=512, step_batch=4, repeats=2, timing_batches=10),
+        book_comparison=TrainSettings(image_size=65, epochs=1, batch_size=128, optimizer="sgd", lr=0.05,
+                                      train_examples=1_024, test_examples=512),
         expected={"AlexNet": (0.6, 1.0), "ablation baseline": (0.35, 1.0),
                   "pixels + linear": (0.75, 0.87), "HOG + linear": (0.80, 0.90), "HOG + RBF SVM": (0.75, 0.91),
                   "small CNN": (0.70, 0.93)},
@@ -84,6 +87,8 @@ PROFILES: dict[str, Profile] = {
         ablation=TrainSettings(image_size=65, epochs=8, batch_size=128, optimizer="adam", lr=1e-3, schedule="cosine",
                                train_examples=5_000, test_examples=None),
         measurement=MeasurementSettings(matmul_size=2048, step_batch=32, repeats=3, timing_batches=30),
+        book_comparison=TrainSettings(image_size=65, epochs=2, batch_size=128, optimizer="sgd", lr=0.05,
+                                      train_examples=10_000, test_examples=2_000),
         expected={"AlexNet": (0.88, 1.0), "ablation baseline": (0.75, 1.0), **_BASELINES_FULL},
     ),
     "gpu": Profile(
@@ -92,6 +97,7 @@ PROFILES: dict[str, Profile] = {
         baselines=BaselineSettings(train_examples=None, svm_train_examples=10_000, cnn_epochs=5),
         ablation=TrainSettings(image_size=224, epochs=5, batch_size=128, optimizer="adam", lr=1e-3, schedule="cosine"),
         measurement=MeasurementSettings(matmul_size=8192, step_batch=128, repeats=10, timing_batches=60),
+        book_comparison=TrainSettings(image_size=224, epochs=1, batch_size=128, optimizer="sgd", lr=0.01),
         expected={"AlexNet": (0.85, 1.0), "ablation baseline": (0.85, 1.0), **_BASELINES_FULL},
     ),
 }  # fmt: skip

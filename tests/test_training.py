@@ -258,3 +258,35 @@ def test_tables_replace_one_readme_section(tmp_path):
     assert section(readme.read_text(), "a") == "new\ntable" and section(readme.read_text(), "b") == "keep"
     with pytest.raises(ValueError, match="markers <!-- c:start --> and <!-- c:end --> are missing"):
         write_section(readme, "c", "x")
+
+
+def test_the_loop_written_out_in_notebook_05_is_the_helpers_loop():
+    """Notebook 05 shows the epoch loop by hand; on a seeded run it must end with the same weights as `train`."""
+    import json
+    import math
+    from pathlib import Path
+
+    from torch.nn import functional as F
+
+    from d2lhelpers.batches import batches as make_batches
+    from d2lhelpers.devices import prepare_model
+    from d2lhelpers.precision import autocast, make_scaler
+    from d2lhelpers.training import evaluate, learning_rate, make_optimizer, set_learning_rate
+
+    notebook = json.loads((Path(__file__).parent.parent / "notebooks" / "05_training_alexnet.ipynb").read_text())
+    [cell] = [c for c in notebook["cells"] if "epoch-loop" in c["metadata"].get("tags", [])]
+    namespace = {"math": math, "torch": torch, "F": F, "batches": make_batches, "prepare_model": prepare_model,
+                 "autocast": autocast, "make_scaler": make_scaler, "evaluate": evaluate, "learning_rate": learning_rate,
+                 "make_optimizer": make_optimizer, "set_learning_rate": set_learning_rate}
+    exec("".join(cell["source"]), namespace)
+
+    settings = TrainSettings(image_size=65, epochs=2, batch_size=32, optimizer="sgd", lr=0.01, momentum=0.9,
+                             schedule="cosine", augment=True, seed=4)
+    data = tiny_data(96, 32)
+    by_hand, helper = small_net(), small_net()
+    accuracy = namespace["train_by_hand"](by_hand, data, settings, CPU, "fp32")
+    history = train(helper, data, settings, CPU, precision="fp32")
+    assert accuracy == pytest.approx(history.last("test_acc"))
+    for (name, a), b in zip(by_hand.named_parameters(), helper.parameters()):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5, msg=f"{name} differs")
+    assert not torch.equal(by_hand[0].weight, small_net()[0].weight), "training changed the weights"

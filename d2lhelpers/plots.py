@@ -76,6 +76,13 @@ class LivePlot:
             self.handle.update(fig)
         plt.close(fig)
 
+    def close(self, note: str = "(training finished: the curves are drawn below)") -> None:
+        """Replace the live figure by a one-line note, so that a saved notebook shows the curves once."""
+        if self.handle is not None:
+            from IPython.display import Markdown
+
+            self.handle.update(Markdown(note))
+
 
 def plot_confusion_matrix(matrix: torch.Tensor, class_names: Sequence[str], title: str = "Confusion matrix") -> plt.Figure:
     """Counts of (true class, predicted class), with the counts written in the cells."""

@@ -5,10 +5,15 @@ Introduced in notebook 07 (what made AlexNet work).
 
 from __future__ import annotations
 
+import dataclasses
+import statistics
+from collections.abc import Callable, Sequence
+
 import pandas as pd
 import torch
 from torch import nn
 
+from d2lhelpers.costs import count_parameters
 from d2lhelpers.inspection import layer_names
 from d2lhelpers.batches import to_model_input
 from d2lhelpers.paths import results_folder
@@ -50,14 +55,14 @@ def layer_gradient_norms(net: nn.Sequential, x: torch.Tensor, y: torch.Tensor) -
 
 
 def train_variant(name: str, net: nn.Module, data, settings: TrainSettings, device: torch.device, run: str,
-                  train_eval_examples: int = 5_000) -> dict[str, object]:
+                  train_eval_examples: int = 5_000, precision: str | None = None) -> dict[str, object]:
     """Train one variant (resuming its checkpoint in results/<run>/<name>.pt) and measure it.
 
     Returns its history, and the train and test accuracy both measured in evaluation mode (dropout
-    off), so that their difference is the generalisation gap.
+    off), so that their difference is the generalisation gap. `precision` None: the one the hardware suits.
     """
     checkpoint = results_folder(run) / f"{name}.pt"
-    history = train(net, data, settings, device, checkpoint=checkpoint)
+    history = train(net, data, settings, device, checkpoint=checkpoint, precision=precision)
     n_train = settings.train_examples or len(data.train_images)
     n_eval = min(n_train, train_eval_examples)
     train_acc, _ = evaluate(net, data.train_images[:n_eval].to(device), data.train_labels[:n_eval].to(device),
@@ -67,10 +72,70 @@ def train_variant(name: str, net: nn.Module, data, settings: TrainSettings, devi
             "gap": train_acc - test_acc, "minutes": history.last("elapsed_s") / 60, "interrupted": history.interrupted}
 
 
+def train_seeds(name: str, make_net: Callable[[], nn.Module], data, settings: TrainSettings, device: torch.device,
+                run: str, seeds: Sequence[int] = (0, 1, 2), train_eval_examples: int = 5_000,
+                precision: str | None = None, label: str | None = None) -> dict[str, object]:
+    """Train one variant once per seed and summarise it: mean and standard deviation over the seeds.
+
+    The data, budget and optimizer stay the same; seed s fixes the initial weights (torch.manual_seed(s)
+    before `make_net()`) and the order of the batches (settings.seed = s). Each seed keeps its own
+    checkpoint, results/<run>/<name>-seed<s>.pt. The spreads are sample standard deviations (n - 1).
+    Pass one `precision` for all the variants, so that it is not one more thing that differs between them;
+    `label` (default `name`) is how tables and verdicts call the variant.
+    """
+    if len(seeds) < 2 or len(set(seeds)) != len(seeds):
+        raise ValueError(f"need at least two different seeds to measure a spread, got {list(seeds)}")
+    runs = []
+    for seed in seeds:
+        torch.manual_seed(seed)
+        net = make_net()
+        seeded = dataclasses.replace(settings, seed=seed)
+        runs.append(train_variant(f"{name}-seed{seed}", net, data, seeded, device, run, train_eval_examples, precision))
+    summary: dict[str, object] = {"variant": label or name, "runs": runs, "seeds": list(seeds),
+                                  "parameters": count_parameters(net), "minutes": sum(r["minutes"] for r in runs),
+                                  "interrupted": any(r["interrupted"] for r in runs)}
+    for key in ("train_acc", "test_acc", "gap"):
+        values = [r[key] for r in runs]
+        summary[key], summary[f"{key}_std"] = statistics.mean(values), statistics.stdev(values)
+    return summary
+
+
+def exceeds_spread(a: dict[str, object], b: dict[str, object], key: str = "test_acc") -> bool:
+    """True when the means of `key` differ by more than twice the larger of the two seed spreads (notebook 07)."""
+    return abs(a[key] - b[key]) > 2 * max(a[f"{key}_std"], b[f"{key}_std"])
+
+
+def spread_verdict(a: dict[str, object], b: dict[str, object], key: str = "test_acc") -> str:
+    """A sentence comparing `key` of two seeded variants: the difference of the means, and if it beats the spread."""
+    difference, limit = a[key] - b[key], 2 * max(a[f"{key}_std"], b[f"{key}_std"])
+    if exceeds_spread(a, b, key):
+        return (f"{a['variant']} minus {b['variant']}: {difference:+.3f}, larger than the seed spread "
+                f"(2 x the larger std = {limit:.3f}): a real difference at this budget")
+    return (f"{a['variant']} minus {b['variant']}: {difference:+.3f}, within the seed spread "
+            f"(2 x the larger std = {limit:.3f}): a null result, no difference measurable at this budget")
+
+
+def mean_std(summary: dict[str, object], key: str) -> str:
+    """`key` of a seeded summary as "mean ± std"."""
+    return f"{summary[key]:.3f} ± {summary[f'{key}_std']:.3f}"
+
+
 def summary_table(runs: list[dict[str, object]]) -> pd.DataFrame:
-    """One row per trained variant: accuracies (evaluation mode), the gap, and the training time."""
-    table = pd.DataFrame([{k: run[k] for k in ("variant", "train_acc", "test_acc", "gap", "minutes")} for run in runs])
-    return table.set_index("variant").round(3)
+    """One row per variant: accuracies (evaluation mode) and the gap, the parameters and the training time.
+
+    `runs` are results of `train_variant` (one run: plain numbers) or of `train_seeds` (several seeds:
+    "mean ± std" strings, and the minutes of all the seeds together).
+    """
+    rows = []
+    for run in runs:
+        if "seeds" in run:
+            rows.append({"variant": run["variant"], "seeds": len(run["seeds"]), "train_acc": mean_std(run, "train_acc"),
+                         "test_acc": mean_std(run, "test_acc"), "gap": mean_std(run, "gap"),
+                         "parameters": f"{run['parameters']:,}", "minutes, all seeds": round(run["minutes"], 2)})
+        else:
+            rows.append({k: run[k] for k in ("variant", "train_acc", "test_acc", "gap", "minutes")})
+    table = pd.DataFrame(rows).set_index("variant")
+    return table.round(3)
 
 
 def example_batch(data, settings: TrainSettings, n: int = 64, device: torch.device | None = None):

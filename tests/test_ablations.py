@@ -1,10 +1,13 @@
 """Notebook 07's experiment helpers: initialisations, gradient norms, the model variants."""
 
+import statistics
+
 import pytest
 import torch
 from torch import nn
 
-from d2lhelpers.ablations import initialise, layer_gradient_norms, summary_table, train_variant
+from d2lhelpers.ablations import (exceeds_spread, initialise, layer_gradient_norms, spread_verdict, summary_table,
+                                  train_seeds, train_variant)
 from d2lhelpers.costs import count_parameters
 from d2lhelpers.data import FashionMNIST
 from d2lhelpers.models import alexnet, alexnet_2012
@@ -72,3 +75,56 @@ def test_train_variant_measures_both_accuracies_in_eval_mode(tmp_path, monkeypat
     assert result["gap"] == pytest.approx(result["train_acc"] - result["test_acc"])
     table = summary_table([result])
     assert list(table.columns) == ["train_acc", "test_acc", "gap", "minutes"] and table.index[0] == "tiny"
+
+
+def corner_data(n_train=96, n_test=64, seed=0) -> FashionMNIST:
+    """Two easy classes: a bright square in the top-left (class 0) or bottom-right (class 1) corner."""
+    generator = torch.Generator().manual_seed(seed)
+
+    def make(n):
+        labels = torch.randint(0, 2, (n,), generator=generator)
+        images = torch.randint(0, 40, (n, 28, 28), generator=generator, dtype=torch.uint8)
+        for i, label in enumerate(labels):
+            corner = slice(2, 12) if label == 0 else slice(16, 26)
+            images[i, corner, corner] = 220
+        return images, labels
+
+    return FashionMNIST(*make(n_train), *make(n_test))
+
+
+def test_train_seeds_averages_over_seeds_that_change_the_weights(tmp_path, monkeypatch):
+    monkeypatch.setenv("D2L_RESULTS_DIR", str(tmp_path))
+    settings = TrainSettings(image_size=28, epochs=1, batch_size=32, optimizer="sgd", lr=0.05, momentum=0.9)
+    initial = []
+
+    def make_net():
+        net = nn.Sequential(nn.Flatten(), nn.Linear(28 * 28, 2))
+        initial.append(net[1].weight.detach().clone())
+        return net
+
+    result = train_seeds("linear", make_net, corner_data(), settings, torch.device("cpu"), "seeds", seeds=(0, 1, 2),
+                         precision="fp32", label="a linear model")
+    assert [p.name for p in sorted((tmp_path / "seeds").glob("*.pt"))] == [f"linear-seed{s}.pt" for s in range(3)]
+    assert not torch.equal(initial[0], initial[1]), "each seed draws other initial weights"
+    torch.manual_seed(1)
+    assert torch.equal(initial[1], nn.Linear(28 * 28, 2).weight), "seed s is torch.manual_seed(s)"
+    for key in ("train_acc", "test_acc", "gap"):
+        values = [r[key] for r in result["runs"]]
+        assert result[key] == pytest.approx(statistics.mean(values))
+        assert result[f"{key}_std"] == pytest.approx(torch.tensor(values).std().item(), abs=1e-6)  # n - 1, like torch
+    assert result["test_acc"] > 0.9, "the easy task is learned"
+    assert result["parameters"] == 28 * 28 * 2 + 2 and result["seeds"] == [0, 1, 2]
+    table = summary_table([result])
+    assert table.loc["a linear model", "test_acc"] == f"{result['test_acc']:.3f} ± {result['test_acc_std']:.3f}"
+    with pytest.raises(ValueError, match="at least two different seeds"):
+        train_seeds("linear", make_net, corner_data(), settings, torch.device("cpu"), "seeds", seeds=(0, 0))
+
+
+def test_a_difference_counts_only_beyond_twice_the_larger_spread():
+    a = {"variant": "a", "test_acc": 0.80, "test_acc_std": 0.01}
+    b = {"variant": "b", "test_acc": 0.75, "test_acc_std": 0.01}
+    noisy = {"variant": "noisy", "test_acc": 0.75, "test_acc_std": 0.03}
+    assert exceeds_spread(a, b) and exceeds_spread(b, a)
+    assert not exceeds_spread(a, noisy), "0.05 is less than 2 x 0.03"
+    assert "larger than the seed spread" in spread_verdict(a, b) and "+0.050" in spread_verdict(a, b)
+    assert "null result" in spread_verdict(a, noisy) and "0.060" in spread_verdict(a, noisy)

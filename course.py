@@ -197,12 +197,22 @@ def setup_slides(dry_run: bool = False) -> None:
         stamp_file.write_text(wanted + "\n")
 
 
+# What PyTorch will train on, in the order d2lhelpers.devices.best_device picks it.
+ACCELERATOR_PROBE = """\
+import torch
+mps = getattr(torch.backends, "mps", None)
+if torch.cuda.is_available():
+    print("CUDA GPU: " + torch.cuda.get_device_name(0))
+elif mps is not None and mps.is_available():
+    print("Apple GPU (MPS): the notebooks train on it (precision fp32)")
+else:
+    print("CPU (no CUDA GPU or Apple MPS found)")
+"""
+
+
 def report_accelerator(python: Path) -> None:
     """One line on what PyTorch will use: CUDA, Apple's MPS (macOS) or the CPU."""
-    probe = ("import torch; mps = getattr(torch.backends, 'mps', None)\n"
-             "print('CUDA GPU: ' + torch.cuda.get_device_name(0) if torch.cuda.is_available() else "
-             "'Apple GPU (MPS): the notebooks train on it' if mps is not None and mps.is_available() else 'CPU')")
-    found = subprocess.run([str(python), "-c", probe], capture_output=True, text=True)
+    found = subprocess.run([str(python), "-c", ACCELERATOR_PROBE], capture_output=True, text=True)
     if found.returncode == 0:
         say(f"PyTorch will use: {found.stdout.strip()}")
 

@@ -145,3 +145,16 @@ def test_the_lock_leaves_out_the_incompatible_mathjax3_extension(course):
     assert course["NO_DEPS_PINNED"] == "jupyterlab_rise"  # installed --no-deps, so pip does not pull it in
     dev = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]["dev"]
     assert not [r for r in dev if r.lower().startswith(("jupyterlab-rise", "jupyterlab_rise"))]
+
+
+@pytest.mark.parametrize("cuda, mps, expected", [
+    (True, True, "CUDA GPU: Fake GPU"), (False, True, "Apple GPU (MPS)"), (False, False, "CPU (no CUDA GPU or Apple MPS")])
+def test_setup_says_which_accelerator_torch_will_use(course, monkeypatch, capsys, cuda, mps, expected):
+    import types
+
+    fake = types.SimpleNamespace(
+        cuda=types.SimpleNamespace(is_available=lambda: cuda, get_device_name=lambda index: "Fake GPU"),
+        backends=types.SimpleNamespace(mps=types.SimpleNamespace(is_available=lambda: mps)))
+    monkeypatch.setitem(sys.modules, "torch", fake)
+    exec(course["ACCELERATOR_PROBE"], {})
+    assert capsys.readouterr().out.startswith(expected)

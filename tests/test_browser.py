@@ -222,6 +222,7 @@ def course_lab(tmp_path_factory):
     work = tmp / "notebooks"
     work.mkdir()
     shutil.copy(ROOT / "notebooks" / "05_training_alexnet.ipynb", work)
+    shutil.copy(ROOT / "notebooks" / "03_alexnet_layer_by_layer.ipynb", work)  # its Chinese terms
     write_notebook(work / "progress.ipynb", [nbformat.v4.new_code_cell(
         "from tqdm.auto import tqdm\nfor step in tqdm(range(3), desc='epoch'):\n    pass")])
     stale = nbformat.v4.new_code_cell("print('bar')", execution_count=1)
@@ -350,8 +351,8 @@ def test_chinese_terms_render_as_glyphs_not_boxes(browser, course_lab):
     """Each character of a rendered Chinese term is drawn, in the cell's own font, as a distinct glyph:
     missing glyphs all draw as the same box (the control: two unassigned private-use characters)."""
     base, token, _ = course_lab
-    page = open_notebook(browser, base, token, "terms.ipynb")
-    cell = page.locator(".jp-RenderedMarkdown", has_text="汇聚层").first
+    page = open_notebook(browser, base, token, "03_alexnet_layer_by_layer.ipynb")
+    cell = page.locator(".jp-RenderedMarkdown", has_text="汇聚层").first  # 卷积层, 汇聚层, 全连接层 ...
     BUILD.mkdir(exist_ok=True)
     cell.screenshot(path=str(BUILD / "jupyterlab-chinese-terms.png"))
     drawn = cell.evaluate(
@@ -371,7 +372,7 @@ def test_chinese_terms_render_as_glyphs_not_boxes(browser, course_lab):
                 return {character, ink, hash, width: context.measureText(character).width};
             });
         }""",
-        ["汇", "聚", "层", "暂", "退", "法", "\ue000", "\ue001"],
+        ["汇", "聚", "层", "卷", "积", "连", "\ue000", "\ue001"],
     )
     glyphs, boxes = drawn[:6], drawn[6:]
     assert boxes[0]["hash"] == boxes[1]["hash"], "control: two missing glyphs should draw the same box"

@@ -189,3 +189,194 @@ def test_student_runs_notebook_03_in_jupyterlab(browser, jupyterlab):
     BUILD.mkdir(exist_ok=True)
     page.screenshot(path=str(BUILD / "jupyterlab-03.png"))
     page.close()
+
+
+# --- Issue 15: JupyterLab as `./course lab` starts it (course.py's arguments), checked in the browser. ---
+# One server for these tests: the committed notebook 05, a notebook with a live progress bar, a widget
+# output saved without its state (the failure the tests must be able to see), and a Chinese term.
+
+WIDGET_ERROR = "Error displaying widget"
+PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden)"  # the notebook on show
+
+
+from nbformat.sign import NotebookNotary  # noqa: E402
+
+
+def load_course() -> dict:
+    import runpy
+
+    return runpy.run_path(str(ROOT / "course.py"), run_name="course")
+
+
+def write_notebook(path: Path, cells: list) -> None:
+    notebook = nbformat.v4.new_notebook(cells=cells)
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(notebook, path)
+
+
+@pytest.fixture(scope="module")
+def course_lab(tmp_path_factory):
+    """JupyterLab started with `./course lab`'s settings on copies (autosave never touches the committed files)."""
+    require_browser()
+    tmp = tmp_path_factory.mktemp("course-lab")
+    work = tmp / "notebooks"
+    work.mkdir()
+    shutil.copy(ROOT / "notebooks" / "05_training_alexnet.ipynb", work)
+    shutil.copy(ROOT / "notebooks" / "03_alexnet_layer_by_layer.ipynb", work)  # its Chinese terms
+    write_notebook(work / "progress.ipynb", [nbformat.v4.new_code_cell(
+        "from tqdm.auto import tqdm\nfor step in tqdm(range(3), desc='epoch'):\n    pass")])
+    stale = nbformat.v4.new_code_cell("print('bar')", execution_count=1)
+    stale.outputs = [nbformat.v4.new_output("display_data", data={
+        "application/vnd.jupyter.widget-view+json": {"model_id": "0" * 32, "version_major": 2, "version_minor": 0},
+        "text/plain": "epoch: 100%|##########| 3/3"})]
+    write_notebook(work / "stale_widget.ipynb", [stale])
+    write_notebook(work / "terms.ipynb", [nbformat.v4.new_markdown_cell(
+        "Pooling, 汇聚层 (huìjù céng); dropout, 暂退法. Math: $y = \\max(0, x)$")])
+    # trusted, as a notebook the student ran and saved is (JupyterLab shows widget views only in trusted ones)
+    (tmp / "data").mkdir()
+    notary = NotebookNotary(data_dir=str(tmp / "data"))
+    for path in work.glob("*.ipynb"):
+        notary.sign(nbformat.read(path, as_version=4))
+    # render every cell at once (JupyterLab 4 otherwise renders only what is on screen)
+    user = tmp / "user-settings" / "@jupyterlab" / "notebook-extension"
+    user.mkdir(parents=True)
+    (user / "tracker.jupyterlab-settings").write_text('{"windowingMode": "none"}')
+    port, token = free_port(), secrets.token_hex(16)
+    env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(tmp / "runtime"), "JUPYTERLAB_WORKSPACES_DIR": str(tmp / "workspaces"),
+           "JUPYTERLAB_SETTINGS_DIR": str(tmp / "user-settings"),
+           "JUPYTER_DATA_DIR": str(tmp / "data"), "D2L_PROFILE": "ci", "TQDM_DISABLE": ""}
+    arguments = load_course()["lab_arguments"](notebooks=work, as_root=True)
+    log = tmp / "jupyterlab.log"
+    with log.open("w") as output:
+        process = subprocess.Popen(
+            [sys.executable, *arguments, "--no-browser", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
+             f"--IdentityProvider.token={token}"], stdout=output, stderr=subprocess.STDOUT, env=env, cwd=work)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        wait_for_server(f"{base}/api/status?token={token}", process, log)
+        yield base, token, work
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def open_notebook(browser, base: str, token: str, name: str):
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(f"{base}/lab/tree/{name}?reset&token={token}")  # reset: not the last test's tabs
+    page.wait_for_selector(f"{PANEL} .jp-Cell", timeout=60_000)
+    page.wait_for_timeout(3000)  # the widget manager renders (or fails to render) saved widget views
+    return page
+
+
+def api(base: str, token: str, path: str, method: str = "GET"):
+    import json
+
+    request = urllib.request.Request(f"{base}{path}?token={token}", method=method)
+    with urllib.request.urlopen(request, timeout=10) as response:
+        body = response.read()
+    return json.loads(body) if body else None
+
+
+def test_a_widget_saved_without_state_is_seen_as_an_error(browser, course_lab):
+    """The control: the check below does see the error that issue 15 reported."""
+    base, token, _ = course_lab
+    page = open_notebook(browser, base, token, "stale_widget.ipynb")
+    page.wait_for_selector(f"text={WIDGET_ERROR}", timeout=30_000)
+    page.close()
+
+
+def test_committed_notebook_05_opens_without_widget_errors(browser, course_lab):
+    base, token, work = course_lab
+    page = open_notebook(browser, base, token, "05_training_alexnet.ipynb")
+    cells = nbformat.read(work / "05_training_alexnet.ipynb", as_version=4).cells
+    assert page.locator(f"{PANEL} .jp-Cell").count() >= len(cells)  # every cell is on the page
+    outputs = sum(len(c.get("outputs", [])) for c in cells if c.cell_type == "code")
+    assert page.locator(f"{PANEL} .jp-OutputArea-output").count() >= outputs
+    assert WIDGET_ERROR not in page.locator(PANEL).inner_text()
+    page.close()
+
+
+def test_a_progress_bar_saved_in_lab_reopens_as_a_bar(browser, course_lab):
+    """Run a tqdm loop live, save, stop the kernel, reopen: the bar comes back from the saved widget state."""
+    base, token, work = course_lab
+    page = open_notebook(browser, base, token, "progress.ipynb")
+    page.locator(f"{PANEL} .jp-Cell").first.click()
+    page.keyboard.press("Shift+Enter")
+    page.wait_for_selector(".jp-OutputArea-output .widget-hprogress", timeout=60_000)
+    page.wait_for_function("document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden)').innerText.includes('3/3')", timeout=60_000)
+    page.keyboard.press("Control+s")
+    deadline = time.monotonic() + 30
+    while "widgets" not in nbformat.read(work / "progress.ipynb", as_version=4).metadata and time.monotonic() < deadline:
+        page.wait_for_timeout(500)
+    saved = nbformat.read(work / "progress.ipynb", as_version=4)
+    assert "application/vnd.jupyter.widget-state+json" in saved.metadata.get("widgets", {}), "widget state not saved"
+    page.close()
+    for session in api(base, token, "/api/sessions"):  # a fresh kernel knows nothing of the old bar
+        api(base, token, f"/api/sessions/{session['id']}", method="DELETE")
+    page = open_notebook(browser, base, token, "progress.ipynb")
+    panel = page.locator(PANEL)
+    assert WIDGET_ERROR not in panel.inner_text()
+    assert page.locator(".jp-OutputArea-output .widget-hprogress").count() == 1 and "3/3" in panel.inner_text()
+    page.close()
+
+
+def test_lab_is_quiet_and_flags_no_extension(browser, course_lab):
+    """No news pop-up; every extension JupyterLab reports as not ok is switched off; MathJax still renders."""
+    import json
+
+    base, token, _ = course_lab
+    page = open_notebook(browser, base, token, "terms.ipynb")
+    page.wait_for_timeout(3000)  # the news question appears a moment after start-up
+    toasts = page.locator(".Toastify__toast").all_text_contents()
+    assert not [t for t in toasts if "news" in t.lower()], toasts
+    config = json.loads(page.locator("#jupyter-config-data").text_content())
+    # the extension manager names "@scope/name" as "scope-name"; an extension it flags must be switched off
+    disabled = {name.lstrip("@").replace("/", "-") for name in config.get("disabledExtensions") or []}
+    flagged = {e["name"] for e in extensions(base, token) if e.get("status") != "ok"}
+    assert flagged <= disabled, f"extensions flagged as incompatible and still on: {flagged - disabled}"
+    page.wait_for_selector(".jp-RenderedMarkdown mjx-container", timeout=30_000)  # JupyterLab's own MathJax 3
+    page.close()
+
+
+def extensions(base: str, token: str) -> list[dict]:
+    found = api(base, token, "/lab/api/extensions")
+    return found[0] if found and isinstance(found[0], list) else found
+
+
+def test_chinese_terms_render_as_glyphs_not_boxes(browser, course_lab):
+    """Each character of a rendered Chinese term is drawn, in the cell's own font, as a distinct glyph:
+    missing glyphs all draw as the same box (the control: two unassigned private-use characters)."""
+    base, token, _ = course_lab
+    page = open_notebook(browser, base, token, "03_alexnet_layer_by_layer.ipynb")
+    cell = page.locator(".jp-RenderedMarkdown", has_text="汇聚层").first  # 卷积层, 汇聚层, 全连接层 ...
+    BUILD.mkdir(exist_ok=True)
+    cell.screenshot(path=str(BUILD / "jupyterlab-chinese-terms.png"))
+    drawn = cell.evaluate(
+        """(element, characters) => {
+            const font = getComputedStyle(element.querySelector('p') || element).font;
+            const canvas = document.createElement('canvas');
+            canvas.width = canvas.height = 64;
+            const context = canvas.getContext('2d', {willReadFrequently: true});
+            return characters.map(character => {
+                context.clearRect(0, 0, 64, 64);
+                context.font = font.replace(/\\d+(\\.\\d+)?px/, '40px');
+                context.textBaseline = 'top';
+                context.fillText(character, 4, 4);
+                const pixels = context.getImageData(0, 0, 64, 64).data;
+                let ink = 0, hash = 0;
+                for (let i = 3; i < pixels.length; i += 4) { ink += pixels[i] > 0; hash = (hash * 31 + pixels[i]) | 0; }
+                return {character, ink, hash, width: context.measureText(character).width};
+            });
+        }""",
+        ["汇", "聚", "层", "卷", "积", "连", "\ue000", "\ue001"],
+    )
+    glyphs, boxes = drawn[:6], drawn[6:]
+    assert boxes[0]["hash"] == boxes[1]["hash"], "control: two missing glyphs should draw the same box"
+    assert all(g["ink"] > 0 for g in glyphs)
+    assert len({g["hash"] for g in glyphs}) == len(glyphs), f"Chinese characters draw as identical boxes: {glyphs}"
+    assert not {g["hash"] for g in glyphs} & {boxes[0]["hash"]}, "a Chinese character draws as the missing-glyph box"
+    page.close()

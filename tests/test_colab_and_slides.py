@@ -1,7 +1,9 @@
 """The Colab set-up cell (a no-op here, the right commands in Colab) and the slide metadata of every notebook."""
 
+import importlib.util
 import subprocess
 import sys
+import tomllib
 import types
 from pathlib import Path
 
@@ -10,6 +12,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+NOTEBOOKS_BY_NUMBER = {path.name[:2]: path for path in NOTEBOOKS}
 SLIDE_TYPES = {"slide", "subslide", "fragment", "skip", "-", "notes"}
 
 
@@ -43,20 +46,86 @@ def test_colab_cell_does_nothing_here(path, monkeypatch):
     assert run_cell(colab_cell(path).source, monkeypatch, in_colab=False) == []
 
 
-def test_colab_cell_installs_the_series_in_colab(monkeypatch, load_script):
+@pytest.fixture(scope="module")
+def remote(tmp_path_factory) -> str:
+    """A bare clone of this repository, standing in for GitHub (the cell clones it for real)."""
+    bare = tmp_path_factory.mktemp("remote") / "alexnet-series.git"
+    subprocess.run(["git", "clone", "--quiet", "--bare", str(ROOT), str(bare)], check=True)
+    return bare.as_uri()
+
+
+def run_in_colab(source: str, monkeypatch, tmp_path: Path, repository: str, missing: tuple = ()) -> dict:
+    """Execute the cell as Colab would: fake google.colab, real git, pip recorded instead of run."""
+    sync_url = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["urls"]["Repository"]
+    checkout = tmp_path / "content" / "alexnet-series"
+    assert source.count(f'"{sync_url}"') == 1 and source.count('"/content/alexnet-series"') == 1
+    source = source.replace(f'"{sync_url}"', repr(repository)).replace('"/content/alexnet-series"', repr(str(checkout)))
+    real_run, real_find_spec = subprocess.run, importlib.util.find_spec
+    seen = {"git": [], "pip": [], "chdir": [], "checkout": checkout}
+
+    def fake_run(command, **kwargs):
+        if command[0] == "git":
+            seen["git"].append(command)
+            return real_run(command, **kwargs)
+        seen["pip"].append(command)
+        return subprocess.CompletedProcess(command, 0, "", "")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(subprocess, "run", fake_run)
+        patch.setattr("os.chdir", lambda path: seen["chdir"].append(path))
+        patch.setattr(importlib.util, "find_spec", lambda name, *a: None if name in missing else real_find_spec(name, *a))
+        patch.setattr(sys, "path", list(sys.path))
+        patch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
+        exec(compile(source, "<colab cell>", "exec"), {})
+    return seen
+
+
+def test_colab_cell_clones_and_installs_only_the_helpers_and_d2l(monkeypatch, tmp_path, remote):
+    seen = run_in_colab(colab_cell(NOTEBOOKS_BY_NUMBER["05"]).source, monkeypatch, tmp_path, remote)
+    checkout = seen["checkout"]
+    assert (checkout / "notebooks" / "05_training_alexnet.ipynb").is_file() and (checkout / "pyproject.toml").is_file()
+    # everything else is already there (as in Colab): no full install, no second torch
+    assert seen["pip"] == [[sys.executable, "-m", "pip", "install", "-q", "--no-deps", "-e", str(checkout), "d2l==1.0.3"]]
+    assert seen["chdir"] == [str(checkout / "notebooks")]
+    # again after a runtime restart: the checkout is there, so no second clone
+    again = run_in_colab(colab_cell(NOTEBOOKS_BY_NUMBER["05"]).source, monkeypatch, tmp_path, remote)
+    assert again["git"] == [] and len(again["pip"]) == 1
+
+
+def test_colab_cell_installs_what_the_runtime_lacks_and_nothing_else(monkeypatch, tmp_path, remote):
+    seen = run_in_colab(colab_cell(NOTEBOOKS_BY_NUMBER["01"]).source, monkeypatch, tmp_path, remote,
+                        missing=("skimage", "sklearn"))
+    assert "d2l==1.0.3" not in seen["pip"][0]  # notebook 01 does not use the book's package
+    assert seen["pip"][1] == [sys.executable, "-m", "pip", "install", "-q", "scikit-image>=0.22", "scikit-learn>=1.3"]
+    assert not any("torch" in part for command in seen["pip"] for part in command)
+
+
+def test_colab_cell_keeps_an_old_torch_and_says_so(monkeypatch, tmp_path, remote):
+    import torch
+
+    monkeypatch.setattr(torch, "__version__", "2.1.0+cu121")
+    with pytest.raises(RuntimeError, match=r"needs torch>=2\.5 .* has 2\.1\.0\+cu121"):
+        run_in_colab(colab_cell(NOTEBOOKS[0]).source, monkeypatch, tmp_path, remote)
+
+
+@pytest.mark.parametrize("address, message", [
+    ("https://github.com/<owner>/<repository>", "is a placeholder"),
+    ("file:///nonexistent/alexnet-series.git", "could not clone"),
+])
+def test_colab_cell_fails_clearly_on_a_wrong_address(monkeypatch, tmp_path, address, message):
+    with pytest.raises(RuntimeError, match=message) as error:
+        run_in_colab(colab_cell(NOTEBOOKS[0]).source, monkeypatch, tmp_path, address)
+    assert "[project.urls] Repository" in str(error.value) and "sync_navigation.py" in str(error.value)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_colab_cell_covers_what_the_notebook_imports(path, load_script):
     sync = load_script("tools/sync_navigation.py")
-    source = colab_cell(NOTEBOOKS[0]).source
-    checkout = sync.COLAB_CHECKOUT
-    commands = run_cell(source, monkeypatch, in_colab=True)
-    assert commands == [
-        ["git", "clone", "--depth", "1", sync.REPOSITORY_URL, checkout],
-        [sys.executable, "-m", "pip", "install", "-q", "-e", checkout],
-        [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "d2l==1.0.3"],
-        ("chdir", f"{checkout}/notebooks"),
-    ]
-    # run again after a runtime restart: the checkout is there, so no second clone
-    again = run_cell(source, monkeypatch, in_colab=True, checkout_exists=True)
-    assert again[0][:4] == [sys.executable, "-m", "pip", "install"]
+    notebook = nbformat.read(path, as_version=4)
+    source = colab_cell(path).source
+    for module in sync.notebook_imports(notebook) & (sync.MODULES.keys() - {"torch", "torchvision"}):
+        assert f"{module!r}: " in source, f"{path.name} imports {module} but its Colab cell does not check it"
+    assert ("d2l==" in source) == ("d2l" in sync.notebook_imports(notebook))
 
 
 def test_colab_links_point_at_the_configured_repository(load_script):

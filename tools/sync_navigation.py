@@ -12,6 +12,7 @@ listed as "coming", without a link. The repository URL comes from pyproject.toml
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 
@@ -20,7 +21,7 @@ import tomllib
 from nbformat.v4 import new_code_cell
 
 from d2lhelpers.tables import write_section, replace_section
-from d2lhelpers.versions import D2L_VERSION
+from d2lhelpers.versions import D2L_VERSION, TORCH_MIN, TORCHVISION_MIN
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
@@ -29,22 +30,83 @@ MAP_SECTION = "series-map"  # README.md: <!-- series-map:start --> ... <!-- seri
 REPOSITORY_URL = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["urls"]["Repository"]
 COLAB_CHECKOUT = "/content/alexnet-series"
 
-COLAB_SETUP = f"""\
-# Colab set-up: in Google Colab, fetch the series and install its helpers and the book's d2l package.
-# Anywhere else this cell does nothing (run ./course setup on your own machine instead).
+# Module -> requirement (pyproject.toml's range) for what a notebook may import. In Colab, the cell installs
+# only the ones missing there (usually none: Colab ships them all) and never replaces Colab's torch.
+PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+MODULES = {"torch": "torch", "torchvision": "torchvision", "numpy": "numpy", "pandas": "pandas",
+           "matplotlib": "matplotlib", "tqdm": "tqdm", "ipywidgets": "ipywidgets", "skimage": "scikit-image",
+           "sklearn": "scikit-learn", "IPython": "ipython", "matplotlib_inline": "matplotlib-inline",
+           "requests": "requests", "scipy": "scipy", "PIL": "pillow"}
+# what d2lhelpers imports whatever the notebook (training's progress bars, tables, plots), and what d2l imports
+HELPER_MODULES = ["torch", "torchvision", "numpy", "pandas", "matplotlib", "tqdm", "IPython"]
+D2L_MODULES = ["IPython", "matplotlib_inline", "requests", "scipy", "PIL", "pandas", "matplotlib"]
+PLACEHOLDER_MARKERS = ("<", ">", "example.", "your-", "owner/", "user/repo")
+
+
+def requirement(module: str) -> str:
+    """The pyproject.toml requirement (with its range) that provides an importable module."""
+    name = MODULES[module]
+    found = [r for r in PROJECT["dependencies"] if re.split(r"[<>=!~ \[;]", r, maxsplit=1)[0].lower() == name]
+    if len(found) != 1:
+        raise SystemExit(f"pyproject.toml declares {name!r} {len(found)} times (module {module!r})")
+    return found[0]
+
+
+def notebook_imports(notebook: nbformat.NotebookNode) -> set[str]:
+    """Top-level modules the notebook's code imports (the Colab cell aside)."""
+    modules = set()
+    for cell in notebook.cells:
+        if cell.cell_type == "code" and "colab-setup" not in cell.metadata.get("tags", []):
+            modules |= set(re.findall(r"^\s*(?:from|import)\s+([A-Za-z_]\w*)", cell.source, flags=re.M))
+    return modules
+
+
+def colab_setup(imports: set[str]) -> str:
+    """The Colab set-up cell of a notebook that imports `imports`."""
+    uses_d2l = "d2l" in imports
+    modules = sorted(set(HELPER_MODULES) | (imports & MODULES.keys()) | (set(D2L_MODULES) if uses_d2l else set()),
+                     key=str.lower)
+    needs = ",\n        ".join(f"{m!r}: {requirement(m)!r}" for m in modules if m not in ("torch", "torchvision"))
+    packages = f'checkout, "d2l=={D2L_VERSION}"' if uses_d2l else "checkout"
+    torch_min = tuple(int(p) for p in TORCH_MIN.split("."))
+    vision_min = tuple(int(p) for p in TORCHVISION_MIN.split("."))
+    return f"""\
+# Colab set-up: in Google Colab, fetch the series and install what this notebook needs that Colab lacks
+# (Colab's own torch is kept, and checked). Anywhere else this cell does nothing: run ./course setup
+# (or python course.py setup) on your own machine instead.
+import importlib.util
 import os
 import subprocess
 import sys
 
 if "google.colab" in sys.modules:
     repository, checkout = "{REPOSITORY_URL}", "{COLAB_CHECKOUT}"
+    where = "set the series' address in pyproject.toml ([project.urls] Repository) and run python tools/sync_navigation.py"
+    if any(marker in repository.lower() for marker in {PLACEHOLDER_MARKERS!r}):
+        raise RuntimeError(f"{{repository}} is a placeholder, not the series' address: {{where}}")
     if not os.path.isdir(checkout):
-        subprocess.run(["git", "clone", "--depth", "1", repository, checkout], check=True)
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "-e", checkout], check=True)
-    # d2l {D2L_VERSION} pins numpy, pandas and matplotlib versions that no longer install: its imports are ours
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "d2l=={D2L_VERSION}"], check=True)
+        clone = subprocess.run(["git", "clone", "--depth", "1", "--quiet", repository, checkout], capture_output=True, text=True)
+        if clone.returncode != 0:
+            raise RuntimeError(f"could not clone {{repository}} ({{clone.stderr.strip()}}); if the series is not there, {{where}}")
+    import torch, torchvision  # Colab's: checked, never replaced
+
+    def release(version):
+        return tuple(int(part) for part in version.split("+")[0].split(".")[:2] if part.isdigit())
+
+    if release(torch.__version__) < {torch_min!r} or release(torchvision.__version__) < {vision_min!r}:
+        raise RuntimeError(f"this series needs torch>={TORCH_MIN} and torchvision>={TORCHVISION_MIN}; this runtime has "
+                           f"{{torch.__version__}} and {{torchvision.__version__}}: choose a newer Colab runtime version")
+    needs = {{
+        {needs},
+    }}
+    missing = [wanted for module, wanted in needs.items() if importlib.util.find_spec(module) is None]
+    # the helpers and the book's package without their dependencies (d2l's pins no longer install): seconds
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "-e", {packages}], check=True)
+    if missing:
+        subprocess.run([sys.executable, "-m", "pip", "install", "-q", *missing], check=True)
     sys.path.insert(0, checkout)  # this kernel started before the install
     os.chdir(os.path.join(checkout, "notebooks"))"""
+
 
 # (file stem, title, what the reader does there)
 SERIES = [
@@ -115,14 +177,15 @@ def slide_type(cell: nbformat.NotebookNode, previous: nbformat.NotebookNode | No
 def ensure_colab_cell(notebook: nbformat.NotebookNode) -> bool:
     """Insert the Colab set-up cell before the first code cell if it is missing, else refresh its text;
     True if changed. (A test checks that it stays the first code cell.)"""
+    text = colab_setup(notebook_imports(notebook))
     cells = [c for c in notebook.cells if "colab-setup" in c.metadata.get("tags", [])]
     if not cells:
-        cell = new_code_cell(COLAB_SETUP, metadata={"tags": ["colab-setup"]})
+        cell = new_code_cell(text, metadata={"tags": ["colab-setup"]})
         first_code = next(i for i, c in enumerate(notebook.cells) if c.cell_type == "code")
         notebook.cells.insert(first_code, cell)
         return True
-    if cells[0].source != COLAB_SETUP:
-        cells[0].source = COLAB_SETUP
+    if cells[0].source != text:
+        cells[0].source = text
         return True
     return False
 

@@ -4,6 +4,8 @@
    slide/subslide cell, a code cell's output is visible, and a screenshot lands in build/slides/.
 2. The student path: JupyterLab on localhost opens notebook 03, runs all its cells, and the layer-shape
    table read from the page matches PyTorch. The server is always stopped.
+3. The output-size explorer of notebook 03: after Run All, moving its stride slider with the keyboard
+   reprints the output size, equal to the formula's for the new settings and to PyTorch's.
 
 Without chromium these tests are skipped locally, and fail in CI (CI=true), where .ci/run installs it.
 """
@@ -161,20 +163,7 @@ def test_student_runs_notebook_03_in_jupyterlab(browser, jupyterlab):
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     page.goto(f"{base}/lab/tree/03_alexnet_layer_by_layer.ipynb?token={token}")
     page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=60_000)
-    page.locator(".lm-MenuBar-item", has_text="Run").first.click()
-    page.locator(".lm-Menu-item", has_text="Run All Cells").first.click()
-
-    # from the file: JupyterLab may still be adding cells to the page when Run All starts
-    notebook = nbformat.read(ROOT / "notebooks" / "03_alexnet_layer_by_layer.ipynb", as_version=4)
-    code_cells = sum(cell.cell_type == "code" for cell in notebook.cells)
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        prompts = page.locator(".jp-NotebookPanel .jp-CodeCell .jp-InputPrompt").all_text_contents()
-        if sum(p.strip().startswith("[") and p.strip()[1:2].isdigit() for p in prompts) == code_cells:
-            break
-        page.wait_for_timeout(1000)
-    else:
-        raise AssertionError(f"not every cell ran within 180 s: prompts {prompts}")
+    run_all_cells_afresh(page)  # clears the committed outputs first, so a run that never starts cannot pass
     assert page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']").count() == 0
     assert page.locator(".jp-RenderedText[data-mime-type='application/vnd.jupyter.error']").count() == 0
 
@@ -379,4 +368,122 @@ def test_chinese_terms_render_as_glyphs_not_boxes(browser, course_lab):
     assert all(g["ink"] > 0 for g in glyphs)
     assert len({g["hash"] for g in glyphs}) == len(glyphs), f"Chinese characters draw as identical boxes: {glyphs}"
     assert not {g["hash"] for g in glyphs} & {boxes[0]["hash"]}, "a Chinese character draws as the missing-glyph box"
+
+
+def run_all_cells_afresh(page, timeout: float = 180) -> None:
+    """Clear the saved outputs, Run All Cells from the menu and wait until every cell has run.
+
+    Robust against what a loaded machine shows: a "Select Kernel" dialog (accepted: Python 3), and a
+    click that comes before JupyterLab is ready (retried). Clearing first matters: the committed
+    notebook's own execution counts would otherwise look like a finished run.
+    """
+    import re
+
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    def prompts() -> list[str]:
+        return [p.strip() for p in page.locator(".jp-NotebookPanel .jp-CodeCell .jp-InputPrompt").all_text_contents()]
+
+    def accept_kernel_dialog() -> None:
+        dialog = page.locator(".jp-Dialog", has_text="Select Kernel")
+        if dialog.count():
+            dialog.locator(".jp-Dialog-button.jp-mod-accept").first.click()
+
+    def menu(name: str, item: str) -> None:
+        accept_kernel_dialog()
+        page.locator(".lm-MenuBar-item", has_text=name).first.click()
+        page.locator(".lm-Menu-item", has_text=item).first.click()
+
+    deadline = time.monotonic() + 90  # a kernel that is up and idle
+    while not page.get_by_text(re.compile(r"\| Idle")).count() and time.monotonic() < deadline:
+        accept_kernel_dialog()
+        page.wait_for_timeout(500)
+    for _ in range(3):
+        menu("Edit", "Clear Outputs of All Cells")
+        try:
+            page.wait_for_function(
+                "() => [...document.querySelectorAll('.jp-NotebookPanel .jp-CodeCell .jp-InputPrompt')]"
+                ".every(p => !/\\d/.test(p.textContent))", timeout=10_000)
+            break
+        except PlaywrightTimeout:
+            page.keyboard.press("Escape")
+    else:
+        raise AssertionError(f"could not clear the outputs: prompts {prompts()}")
+    started = ("() => [...document.querySelectorAll('.jp-NotebookPanel .jp-CodeCell .jp-InputPrompt')]"
+               ".some(p => /\\[(\\*|\\d+)\\]/.test(p.textContent))")
+    for _ in range(3):
+        menu("Run", "Run All Cells")
+        try:
+            page.wait_for_function(started, timeout=20_000)
+            break
+        except PlaywrightTimeout:  # no cell queued: the click came too early
+            page.keyboard.press("Escape")
+    notebook = nbformat.read(ROOT / "notebooks" / "03_alexnet_layer_by_layer.ipynb", as_version=4)
+    code_cells = sum(cell.cell_type == "code" for cell in notebook.cells)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        accept_kernel_dialog()
+        if sum(p.startswith("[") and p[1:2].isdigit() for p in prompts()) == code_cells:
+            return
+        page.wait_for_timeout(1000)
+    raise AssertionError(f"not every cell ran within {timeout} s: prompts {prompts()}")
+
+
+def test_output_size_explorer_follows_its_slider(browser, jupyterlab):
+    """Notebook 03's explorer: moving the stride slider reprints the output size, which equals the formula."""
+    import re
+
+    from d2lhelpers.shapes import conv_output_size
+
+    base, token = jupyterlab
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(f"{base}/lab/tree/03_alexnet_layer_by_layer.ipynb?token={token}")
+    page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=60_000)
+    run_all_cells_afresh(page)
+
+    # the explorer: the interact widget with a slider labelled "stride"
+    explorer = page.locator(".widget-interact").filter(has=page.locator(".widget-label", has_text=re.compile(r"^\s*stride\s*$")))
+    explorer = explorer.first
+    explorer.wait_for(state="attached", timeout=30_000)
+    # JupyterLab skips the layout of cells outside the view (CSS content-visibility): bring this one in
+    explorer.evaluate("element => element.scrollIntoView({block: 'center'})")
+    explorer.wait_for(state="visible", timeout=30_000)
+
+    def slider(label: str):
+        return explorer.locator(".widget-slider").filter(has=page.locator(".widget-label", has_text=re.compile(rf"^\s*{label}\s*$")))
+
+    def settings() -> tuple[int, ...]:
+        return tuple(int(slider(label).locator(".widget-readout").text_content()) for label in ("input size", "kernel", "stride", "padding"))
+
+    def printed() -> tuple[int, int] | None:
+        """(the formula's output size, PyTorch's) as the explorer printed them, or None while it redraws."""
+        outputs = explorer.locator(".jp-OutputArea-output")
+        text = "\n".join(outputs.all_text_contents())  # text_content: also while scrolled out of view
+        formula = re.search(r"output size = .* = (\d+)\s*$", text, flags=re.MULTILINE)
+        pytorch = re.search(r"into 1x1x(\d+)x(\d+)", text)
+        return (int(formula.group(1)), int(pytorch.group(1))) if formula and pytorch else None
+
+    before = settings()
+    deadline = time.monotonic() + 30
+    while printed() is None and time.monotonic() < deadline:
+        page.wait_for_timeout(250)
+    assert printed() == (conv_output_size(*before),) * 2, (before, printed())
+
+    handle = slider("stride").locator(".noUi-handle").first
+    handle.focus()
+    handle.press("ArrowRight")  # stride + 1
+    deadline = time.monotonic() + 10
+    while settings()[2] == before[2] and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
+    after = settings()
+    assert after[2] == before[2] + 1 and after[:2] + after[3:] == before[:2] + before[3:], (before, after)
+    expected = conv_output_size(*after)
+    assert expected != conv_output_size(*before)  # the test would prove nothing otherwise
+    deadline = time.monotonic() + 30
+    while printed() != (expected, expected) and time.monotonic() < deadline:
+        page.wait_for_timeout(250)
+    assert printed() == (expected, expected), (after, printed())
+    explorer.locator(".jp-OutputArea-output img").first.wait_for(timeout=30_000)  # and the drawing is back
+    BUILD.mkdir(exist_ok=True)
+    explorer.screenshot(path=str(BUILD / "jupyterlab-03-explorer.png"))
     page.close()

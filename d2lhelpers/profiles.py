@@ -50,6 +50,7 @@ class Profile:
     measurement: MeasurementSettings  # notebooks 02 and 04
     book_comparison: TrainSettings  # notebook 05: our loop and the book's train_ch6 on the same slice
     expected: dict[str, tuple[float, float]]  # what -> (lowest, highest) accuracy the check cells accept
+    shows_results: bool = True  # False for ci: its runs only check that the code works, too short for comparisons
 
     def check(self, what: str, accuracy: float) -> str:
         """Raise AssertionError unless `accuracy` lies in the range this profile expects for `what`."""
@@ -79,6 +80,7 @@ PROFILES: dict[str, Profile] = {
         expected={"AlexNet": (0.6, 1.0), "ablation baseline": (0.05, 1.0),
                   "pixels + linear": (0.75, 0.87), "HOG + linear": (0.80, 0.90), "HOG + RBF SVM": (0.75, 0.91),
                   "small CNN": (0.70, 0.93)},
+        shows_results=False,
     ),
     "cpu": Profile(
         "cpu", "minutes on a laptop CPU: smaller images, all the data, real accuracy",

@@ -106,6 +106,10 @@ def filter_responses(images: torch.Tensor | np.ndarray, kernels: torch.Tensor) -
 
 # ---- HOG: histograms of oriented gradients ---------------------------------------------------------
 
+# L2-Hys normalisation clips each L2-normalised block value at this level (scikit-image's and Dalal-Triggs' 0.2).
+L2_HYS_CLIP = 0.2
+
+
 def image_gradients(images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """HOG's gradients: central differences [-1, 0, 1] down the rows and along the columns, 0 at the border."""
     d_row, d_col = torch.zeros_like(images), torch.zeros_like(images)
@@ -138,7 +142,7 @@ def normalise_blocks(histograms: torch.Tensor, block_size: int = 2, eps: float =
     blocks = histograms.unfold(1, block_size, 1).unfold(2, block_size, 1)  # N, bR, bC, O, b, b
     blocks = blocks.permute(0, 1, 2, 4, 5, 3).reshape(n, rows - block_size + 1, cols - block_size + 1, -1)
     blocks = blocks / torch.sqrt((blocks**2).sum(-1, keepdim=True) + eps**2)
-    blocks = blocks.clamp(max=0.2)  # "Hys": clip large values, so one strong edge cannot dominate a block
+    blocks = blocks.clamp(max=L2_HYS_CLIP)  # "Hys": clip large values, so one strong edge cannot dominate a block
     blocks = blocks / torch.sqrt((blocks**2).sum(-1, keepdim=True) + eps**2)
     return blocks.reshape(n, -1)
 

@@ -6,6 +6,7 @@ kind and position: conv1..conv5, relu1.., pool1.., fc1..; `layer_names(net)` lis
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 
 import torch
@@ -142,3 +143,84 @@ def best_matches(reference: dict[str, torch.Tensor], candidates: torch.Tensor) -
         {"reference": name, "index": int(i), "similarity": float(v), "sign": 1 if similarity[row, i] > 0 else -1}
         for row, (name, v, i) in enumerate(zip(reference, best.values, best.indices))
     ]
+
+
+def _as_kernels(weights: torch.Tensor) -> torch.Tensor:
+    """Filters as a float (K, C, k, k) tensor on the CPU; (K, k, k) gains a channel axis."""
+    w = weights.detach().float().cpu()
+    if w.dim() == 3:
+        w = w[:, None]
+    if w.dim() != 4 or w.shape[-1] < 3 or w.shape[-2] < 3:
+        raise ValueError(f"expected filters shaped (K, k, k) or (K, C, k, k) with k >= 3, got {tuple(weights.shape)}")
+    return w
+
+
+def gaussian_kernel(sigma: float, radius: int | None = None) -> torch.Tensor:
+    """A normalised 2-D Gaussian (2r+1, 2r+1) with r = ceil(3 sigma) unless given."""
+    if sigma <= 0:
+        raise ValueError(f"sigma must be positive, got {sigma}")
+    radius = int(math.ceil(3 * sigma)) if radius is None else radius
+    x = torch.arange(-radius, radius + 1, dtype=torch.float32)
+    g = torch.exp(-(x**2) / (2 * sigma**2))
+    g2 = g[:, None] * g[None, :]
+    return g2 / g2.sum()
+
+
+def neighbour_correlation(weights: torch.Tensor) -> float:
+    """Correlation between each weight and its right-hand neighbour, over all filters: 0 for noise, 1 for smooth."""
+    w = _as_kernels(weights)
+    left, right = w[..., :-1].flatten(), w[..., 1:].flatten()
+    return torch.corrcoef(torch.stack([left, right]))[0, 1].item()
+
+
+def orientation_coherence(weights: torch.Tensor, window_sigma: float | None = None) -> torch.Tensor:
+    """How strongly each filter has one orientation: (K,) in [0, 1]; 1 for a bar, an edge or a grating.
+
+    The structure tensor J = sum of g g^T over the filter's gradients g (central differences, interior
+    pixels, summed over channels) has eigenvalues l1 >= l2; the coherence is (l1 - l2) / (l1 + l2):
+    1 when all gradients are parallel, near 0 for a blob or for noise with many pixels. With
+    `window_sigma`, J is summed locally in a Gaussian window instead, and the local coherences are
+    averaged weighted by gradient energy (l1 + l2). Either way it does not depend on a filter's scale.
+    Introduced in notebook 06.
+    """
+    w = _as_kernels(weights)
+    gx = (w[..., 1:-1, 2:] - w[..., 1:-1, :-2]) / 2  # interior only: no padding, no made-up borders
+    gy = (w[..., 2:, 1:-1] - w[..., :-2, 1:-1]) / 2
+    tensor = torch.stack([(gx * gx).sum(1), (gy * gy).sum(1), (gx * gy).sum(1)], dim=1)  # (K, 3, k-2, k-2)
+    if window_sigma is None:
+        tensor = tensor.sum(dim=(2, 3), keepdim=True)
+    else:
+        window = gaussian_kernel(window_sigma)
+        smoothed = F.conv2d(tensor.reshape(-1, 1, *tensor.shape[-2:]), window[None, None], padding=window.shape[-1] // 2)
+        tensor = smoothed.reshape(tensor.shape)
+    jxx, jyy, jxy = tensor.unbind(1)
+    energy = jxx + jyy  # l1 + l2
+    difference = torch.sqrt((jxx - jyy) ** 2 + 4 * jxy**2)  # l1 - l2
+    return difference.flatten(1).sum(1) / energy.flatten(1).sum(1).clamp_min(1e-30)
+
+
+def _with_norms_of(filters: torch.Tensor, reference: torch.Tensor) -> torch.Tensor:
+    """`filters` rescaled so that each has the same length (L2 norm) as the matching filter of `reference`."""
+    norms = reference.flatten(1).norm(dim=1).view(-1, 1, 1, 1)
+    return filters / filters.flatten(1).norm(dim=1).clamp_min(1e-30).view(-1, 1, 1, 1) * norms
+
+
+def random_filters(like: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    """White Gaussian noise shaped like the filters `like` (K, C, k, k), each with the same norm as its counterpart."""
+    like = _as_kernels(like)
+    return _with_norms_of(torch.randn(like.shape, generator=generator), like)
+
+
+def blurred_random_filters(like: torch.Tensor, sigma: float, generator: torch.Generator | None = None) -> torch.Tensor:
+    """Noise smoothed by a Gaussian of `sigma` px, shaped like `like` (K, C, k, k) and with its per-filter norms.
+
+    The noise is drawn larger and blurred without padding, so the borders are as smooth as the middle:
+    smooth, but with no preferred orientation (notebook 06's fair baseline for learned filters).
+    """
+    like = _as_kernels(like)
+    window = gaussian_kernel(sigma)
+    radius = window.shape[-1] // 2
+    k, c = like.shape[-1], like.shape[1]
+    noise = torch.randn(len(like) * c, 1, like.shape[-2] + 2 * radius, k + 2 * radius, generator=generator)
+    blurred = F.conv2d(noise, window[None, None]).reshape(like.shape)
+    return _with_norms_of(blurred, like)

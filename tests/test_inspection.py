@@ -1,5 +1,8 @@
 """Looking inside a network: layer names, hooks, top-k, filter grids and similarity."""
 
+import math
+
+import numpy as np
 import pytest
 import torch
 from torch import nn
@@ -7,11 +10,16 @@ from torch import nn
 from d2lhelpers.features import handcrafted_filters, sobel_kernels
 from d2lhelpers.inspection import (
     best_matches,
+    blurred_random_filters,
     capture_activations,
     filter_grid,
     filter_similarity,
+    gaussian_kernel,
     get_layer,
     layer_names,
+    neighbour_correlation,
+    orientation_coherence,
+    random_filters,
     top_activating,
 )
 from d2lhelpers.models import alexnet
@@ -107,3 +115,79 @@ def test_similarity_ignores_brightness_and_strength_and_resizes():
     sobel = sobel_kernels()[0, 0]
     assert filter_similarity((5 * sobel + 3)[None], sobel[None]).item() == pytest.approx(1.0)
     assert filter_similarity(torch.randn(4, 11, 11), sobel[None]).shape == (4, 1)
+
+
+def oriented_patterns(size: int = 11) -> dict[str, torch.Tensor]:
+    """A grating, a bar and an edge at angles that are not multiples of 45 degrees."""
+    y, x = torch.meshgrid(torch.arange(size, dtype=torch.float32), torch.arange(size, dtype=torch.float32),
+                          indexing="ij")
+    c = (size - 1) / 2
+    along = (x - c) * math.cos(0.4) + (y - c) * math.sin(0.4)  # distance across the stripes
+    return {"grating": torch.cos(1.3 * along), "bar": torch.exp(-(along**2) / 2), "edge": torch.tanh(along)}
+
+
+def test_coherence_is_one_for_oriented_patterns_and_low_for_noise_and_blobs():
+    patterns = oriented_patterns()
+    coherence = orientation_coherence(torch.stack(list(patterns.values())))
+    assert coherence.shape == (3,) and coherence.min() > 0.99, dict(zip(patterns, coherence.tolist()))
+    assert coherence.max() <= 1 + 1e-6
+    noise = torch.randn(200, 1, 11, 11, generator=torch.Generator().manual_seed(0))
+    assert orientation_coherence(noise).mean() < 0.3
+    assert orientation_coherence(noise, window_sigma=2.0).mean() < 0.3
+    y, x = torch.meshgrid(torch.arange(11.0), torch.arange(11.0), indexing="ij")
+    blob = torch.exp(-((x - 5) ** 2 + (y - 5) ** 2) / 8)  # centre-surround-like: no orientation
+    assert orientation_coherence(blob[None]).item() < 0.01
+    # a local window sees each part of the blob's rim as oriented: higher, but below the bar's
+    assert orientation_coherence(blob[None], window_sigma=1.0).item() < 0.9
+
+
+def test_coherence_ignores_scale_sign_and_offset():
+    noise = torch.randn(6, 1, 11, 11, generator=torch.Generator().manual_seed(1))
+    for window in (None, 1.5):
+        base = orientation_coherence(noise, window)
+        assert torch.allclose(orientation_coherence(-1e-3 * noise + 0.01, window), base, atol=1e-4)
+
+
+def test_coherence_matches_the_eigenvalues_of_numpys_structure_tensor():
+    filters = torch.randn(5, 3, 9, 9, generator=torch.Generator().manual_seed(2))  # colour filters too
+    expected = []
+    for f in filters.numpy().astype(np.float64):
+        gy, gx = np.gradient(f, axis=(1, 2))  # central differences inside, one-sided at the borders
+        gx, gy = gx[:, 1:-1, 1:-1], gy[:, 1:-1, 1:-1]
+        tensor = np.array([[np.sum(gx * gx), np.sum(gx * gy)], [np.sum(gx * gy), np.sum(gy * gy)]])
+        small, large = np.linalg.eigvalsh(tensor)
+        expected.append((large - small) / (large + small))
+    assert np.allclose(orientation_coherence(filters).numpy(), expected, atol=1e-5)
+
+
+def test_coherence_refuses_filters_it_cannot_measure():
+    with pytest.raises(ValueError, match=r"\(K, k, k\) or \(K, C, k, k\)"):
+        orientation_coherence(torch.randn(11, 11))
+
+
+def test_random_baselines_have_the_reference_norms_and_blur_makes_them_smooth():
+    generator = torch.Generator().manual_seed(3)
+    reference = torch.randn(96, 1, 11, 11, generator=generator) * torch.linspace(0.01, 1, 96).view(-1, 1, 1, 1)
+    noise = random_filters(reference, generator)
+    blurred = blurred_random_filters(reference, 1.5, generator)
+    for filters in (noise, blurred):
+        assert filters.shape == reference.shape
+        assert torch.allclose(filters.flatten(1).norm(dim=1), reference.flatten(1).norm(dim=1), rtol=1e-5)
+    assert abs(neighbour_correlation(noise)) < 0.1
+    assert neighbour_correlation(blurred) > 0.7 > neighbour_correlation(blurred_random_filters(reference, 0.5, generator))
+    # blurring without padding: the border is as smooth as the middle, and no direction is preferred
+    rows = torch.corrcoef(torch.stack([blurred[..., 0, :].flatten(), blurred[..., 1, :].flatten()]))[0, 1]
+    columns = torch.corrcoef(torch.stack([blurred[..., :, 0].flatten(), blurred[..., :, 1].flatten()]))[0, 1]
+    assert abs(rows - columns) < 0.1 and rows > 0.7
+    # smooth but unoriented: more coherent than white noise (fewer independent gradients), far below a bar
+    assert 0.15 < orientation_coherence(noise).mean() < orientation_coherence(blurred).mean() < 0.5
+
+
+def test_neighbour_correlation_and_gaussian_kernel():
+    ramp = torch.arange(11.0).expand(4, 1, 11, 11) * torch.tensor([1.0, 2, 3, 4]).view(-1, 1, 1, 1)
+    assert neighbour_correlation(ramp) > 0.9
+    kernel = gaussian_kernel(1.5)
+    assert kernel.shape == (11, 11) and kernel.sum().item() == pytest.approx(1.0)
+    assert kernel[5, 5] == kernel.max() and torch.allclose(kernel, kernel.T)
+    with pytest.raises(ValueError, match="sigma must be positive"):
+        gaussian_kernel(0.0)

@@ -259,10 +259,11 @@ def train(
             optimizer.load_state_dict(saved["optimizer"])
             if saved.get("scaler") and scaler.is_enabled():
                 scaler.load_state_dict(saved["scaler"])
-            history = History(**{**saved["history"], "interrupted": False, "precision": chosen.name,
-                                 "precision_reason": chosen.reason, "device": str(device)})
+            done = len(saved["history"]["epochs"])
+            if done < settings.epochs:  # the remaining epochs train in the precision chosen now
+                saved["history"] |= {"precision": chosen.name, "precision_reason": chosen.reason, "device": str(device)}
+            history = History(**{**saved["history"], "interrupted": False})
             restore_rng_states(saved["rng"])
-            done = len(history.epochs)
             print(f"Resuming from {display_path(checkpoint)}: {done} of {settings.epochs} epochs already done"
                   + (" (nothing left to train; delete the file to train again)." if done >= settings.epochs else "."))
 

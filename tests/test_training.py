@@ -290,3 +290,10 @@ def test_the_loop_written_out_in_notebook_05_is_the_helpers_loop():
     for (name, a), b in zip(by_hand.named_parameters(), helper.parameters()):
         torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5, msg=f"{name} differs")
     assert not torch.equal(by_hand[0].weight, small_net()[0].weight), "training changed the weights"
+
+
+def test_a_finished_run_reloaded_keeps_the_precision_it_trained_in(tmp_path):
+    settings = TrainSettings(image_size=65, epochs=1, batch_size=32, optimizer="adam", lr=1e-4)
+    trained = train(small_net(), tiny_data(64, 32), settings, CPU, checkpoint=tmp_path / "p.pt", precision="fp32")
+    reloaded = train(small_net(), tiny_data(64, 32), settings, CPU, checkpoint=tmp_path / "p.pt", precision="bf16")
+    assert trained.precision == reloaded.precision == "fp32" and reloaded.epochs == trained.epochs

@@ -12,6 +12,7 @@ from d2lhelpers.costs import count_parameters
 from d2lhelpers.data import FashionMNIST
 from d2lhelpers.models import alexnet, alexnet_2012
 from d2lhelpers.training import TrainSettings
+from synthetic import corner_squares
 
 
 def test_xavier_initialisation_matches_its_formula_and_zeroes_biases():
@@ -78,18 +79,8 @@ def test_train_variant_measures_both_accuracies_in_eval_mode(tmp_path, monkeypat
 
 
 def corner_data(n_train=96, n_test=64, seed=0) -> FashionMNIST:
-    """Two easy classes: a bright square in the top-left (class 0) or bottom-right (class 1) corner."""
-    generator = torch.Generator().manual_seed(seed)
-
-    def make(n):
-        labels = torch.randint(0, 2, (n,), generator=generator)
-        images = torch.randint(0, 40, (n, 28, 28), generator=generator, dtype=torch.uint8)
-        for i, label in enumerate(labels):
-            corner = slice(2, 12) if label == 0 else slice(16, 26)
-            images[i, corner, corner] = 220
-        return images, labels
-
-    return FashionMNIST(*make(n_train), *make(n_test))
+    """Two easy classes (tests/synthetic.py)."""
+    return corner_squares(n_train, n_test, seed)
 
 
 def test_train_seeds_averages_over_seeds_that_change_the_weights(tmp_path, monkeypatch):

@@ -89,10 +89,10 @@ def test_autocast_and_scaler_follow_the_precision():
 
 
 @pytest.mark.cuda
-def test_on_a_real_cuda_gpu_the_chosen_precision_trains(load_script):
+def test_on_a_real_cuda_gpu_the_chosen_precision_trains():
     from d2lhelpers.training import TrainSettings, train
+    from synthetic import corner_squares as tiny_data
 
-    tiny_data = load_script("tests/test_training.py").tiny_data
     net = alexnet(num_classes=2, image_size=65)
     history = train(net, tiny_data(), TrainSettings(image_size=65, epochs=2, batch_size=32, optimizer="adam", lr=1e-4),
                     CUDA)
@@ -102,10 +102,10 @@ def test_on_a_real_cuda_gpu_the_chosen_precision_trains(load_script):
 
 
 @pytest.mark.cuda
-def test_fp16_with_loss_scaling_trains_on_a_real_cuda_gpu(load_script):
+def test_fp16_with_loss_scaling_trains_on_a_real_cuda_gpu():
     from d2lhelpers.training import TrainSettings, train
+    from synthetic import corner_squares as tiny_data
 
-    tiny_data = load_script("tests/test_training.py").tiny_data
     net = alexnet(num_classes=2, image_size=65)
     settings = TrainSettings(image_size=65, epochs=2, batch_size=32, optimizer="adam", lr=1e-4)
     history = train(net, tiny_data(), settings, CUDA, precision="fp16")

@@ -10,25 +10,14 @@ from d2lhelpers.data import FashionMNIST
 from d2lhelpers.metrics import confusion_matrix, most_confused
 from d2lhelpers.models import alexnet
 from d2lhelpers.training import History, TrainSettings, learning_rate, train
+from synthetic import corner_squares
 
 CPU = torch.device("cpu")
 
 
 def tiny_data(n_train=192, n_test=64, seed=0) -> FashionMNIST:
-    """Two easy classes: a bright square in the top-left (class 0) or bottom-right (class 1) corner."""
-    generator = torch.Generator().manual_seed(seed)
-
-    def make(n):
-        labels = torch.randint(0, 2, (n,), generator=generator)
-        images = torch.randint(0, 40, (n, 28, 28), generator=generator, dtype=torch.uint8)
-        for i, label in enumerate(labels):
-            corner = slice(2, 12) if label == 0 else slice(16, 26)
-            images[i, corner, corner] = 220
-        return images, labels
-
-    train_x, train_y = make(n_train)
-    test_x, test_y = make(n_test)
-    return FashionMNIST(train_x, train_y, test_x, test_y)
+    """Two easy classes (tests/synthetic.py)."""
+    return corner_squares(n_train, n_test, seed)
 
 
 SMALL = TrainSettings(image_size=65, epochs=3, batch_size=32, optimizer="adam", lr=1e-4, seed=1)

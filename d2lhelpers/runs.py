@@ -28,9 +28,14 @@ FIRST_LAYER_INIT_STD = 0.001
 
 def initial_alexnet(profile: Profile, seed: int = 0) -> AlexNet:
     """The AlexNet notebooks 05 and 06 start from: the profile's image size, weights drawn after manual_seed(seed),
-    conv1 redrawn from N(0, FIRST_LAYER_INIT_STD) with zero bias."""
+    conv1 redrawn from N(0, FIRST_LAYER_INIT_STD) with zero bias when the profile trains with Adam (ci, cpu).
+
+    With plain SGD (the gpu profile, the book's) a quick measurement stalled at chance from the small
+    start, so SGD profiles keep PyTorch's default until the gpu profile is measured on a GPU."""
     torch.manual_seed(seed)
     net = alexnet(num_classes=10, in_channels=1, image_size=profile.training.image_size)
+    if profile.training.optimizer != "adam":
+        return net
     conv1 = net[0]
     with torch.no_grad():
         conv1.weight.normal_(0.0, FIRST_LAYER_INIT_STD)

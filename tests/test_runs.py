@@ -72,3 +72,8 @@ def test_imagenet_weights_are_never_downloaded(tmp_path, monkeypatch):
     monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path))
     assert runs.imagenet_alexnet() is None
     assert runs.imagenet_alexnet_path().parent == tmp_path / "checkpoints"
+
+
+def test_sgd_profiles_keep_the_default_first_layer():
+    gpu_like = dataclasses.replace(TINY, training=TrainSettings(image_size=65, optimizer="sgd", lr=0.01))
+    assert runs.initial_alexnet(gpu_like)[0].weight.std().item() > 10 * runs.FIRST_LAYER_INIT_STD

@@ -13,6 +13,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 NOTEBOOKS_BY_NUMBER = {path.name[:2]: path for path in NOTEBOOKS}
+KEYS = sorted((ROOT / "notebooks" / "solutions").glob("[0-9][0-9]_solutions.ipynb"))  # the answer keys
 SLIDE_TYPES = {"slide", "subslide", "fragment", "skip", "-", "notes"}
 
 
@@ -41,7 +42,7 @@ def run_cell(source: str, monkeypatch, in_colab: bool, checkout_exists: bool = F
     return commands + [("chdir", m) for m in moves]
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", NOTEBOOKS + KEYS, ids=lambda p: p.stem)
 def test_colab_cell_does_nothing_here(path, monkeypatch):
     assert run_cell(colab_cell(path).source, monkeypatch, in_colab=False) == []
 
@@ -118,7 +119,7 @@ def test_colab_cell_fails_clearly_on_a_wrong_address(monkeypatch, tmp_path, addr
     assert "[project.urls] Repository" in str(error.value) and "sync_navigation.py" in str(error.value)
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", NOTEBOOKS + KEYS, ids=lambda p: p.stem)
 def test_colab_cell_covers_what_the_notebook_imports(path, load_script):
     sync = load_script("tools/sync_navigation.py")
     notebook = nbformat.read(path, as_version=4)
@@ -134,10 +135,13 @@ def test_colab_links_point_at_the_configured_repository(load_script):
         top = nbformat.read(path, as_version=4).cells[0].source
         assert f"[Open in Colab]({sync.colab_url(path.stem)})" in top
         assert sync.colab_url(path.stem).endswith(f"/blob/main/notebooks/{path.stem}.ipynb")
+    for path in KEYS:
+        top = nbformat.read(path, as_version=4).cells[0].source
+        assert f"[Open in Colab]({sync.colab_url(path.stem, 'notebooks/solutions')})" in top
     assert sync.REPOSITORY_URL.removeprefix("https://github.com/") in sync.colab_url("00_start_here")
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", NOTEBOOKS + KEYS, ids=lambda p: p.stem)
 def test_every_cell_has_slide_metadata(path):
     notebook = nbformat.read(path, as_version=4)
     types_ = [c.metadata.get("slideshow", {}).get("slide_type") for c in notebook.cells]

@@ -3,8 +3,9 @@
 Updates: the first and last cell of each notebook (tagged `navigation`; the first one has the
 "Open in Colab" link), the Colab set-up cell (tagged `colab-setup`, the first code cell), the cell
 tagged `series-map` in notebook 00, the part of README.md between the series-map markers, and the
-slide metadata of every cell that has none (see `slide_type`). Notebooks that do not exist yet are
-listed as "coming", without a link. The repository URL comes from pyproject.toml
+slide metadata of every cell that has none (see `slide_type`). The answer keys in
+notebooks/solutions/ (<NN>_solutions.ipynb) get the same cells, and each notebook's exercises cell ends
+with a link to its key. Notebooks and keys that do not exist yet are listed as "coming", without a link. The repository URL comes from pyproject.toml
 ([project.urls] Repository). `--check` changes nothing and exits 1 when a file is out of date
 (the test suite runs it).
 """
@@ -61,8 +62,8 @@ def notebook_imports(notebook: nbformat.NotebookNode) -> set[str]:
     return modules
 
 
-def colab_setup(imports: set[str]) -> str:
-    """The Colab set-up cell of a notebook that imports `imports`."""
+def colab_setup(imports: set[str], folder: str = "notebooks") -> str:
+    """The Colab set-up cell of a notebook in `folder` (of the checkout) that imports `imports`."""
     uses_d2l = "d2l" in imports
     modules = sorted(set(HELPER_MODULES) | (imports & MODULES.keys()) | (set(D2L_MODULES) if uses_d2l else set()),
                      key=str.lower)
@@ -105,7 +106,7 @@ if "google.colab" in sys.modules:
     if missing:
         subprocess.run([sys.executable, "-m", "pip", "install", "-q", *missing], check=True)
     sys.path.insert(0, checkout)  # this kernel started before the install
-    os.chdir(os.path.join(checkout, "notebooks"))"""
+    os.chdir(os.path.join(checkout, "{folder}"))"""
 
 
 # (file stem, title, what the reader does there)
@@ -118,7 +119,10 @@ SERIES = [
     ("05_training_alexnet", "Training AlexNet", "train on a laptop CPU or a GPU and read the results"),
     ("06_filter_visualisation", "What the first layer learns", "filters and feature maps of your trained model"),
     ("07_what_made_alexnet_work", "What made AlexNet work", "ReLU, dropout, pooling, augmentation as experiments"),
+    ("08_questions_answered", "Questions answered", "the lecture's questions, each settled by an experiment"),
 ]
+SOLUTIONS = NOTEBOOKS / "solutions"  # one answer key per notebook: solutions/<NN>_solutions.ipynb
+KEY_MARKER = "**Answer key:**"  # the generated last line of a notebook's exercises cell
 
 
 def exists(stem: str) -> bool:
@@ -135,10 +139,48 @@ def link(index: int, prefix: str = "") -> str:
     return f"[{label(index)}]({prefix}{stem}.ipynb)" if exists(stem) else f"{label(index)} (coming)"
 
 
-def colab_url(stem: str) -> str:
+def colab_url(stem: str, folder: str = "notebooks") -> str:
     """The notebook opened from GitHub in Google Colab."""
     github = REPOSITORY_URL.removeprefix("https://github.com/")
-    return f"https://colab.research.google.com/github/{github}/blob/main/notebooks/{stem}.ipynb"
+    return f"https://colab.research.google.com/github/{github}/blob/main/{folder}/{stem}.ipynb"
+
+
+def key_stem(index: int) -> str:
+    """The answer key's file stem for notebook `index`: 05_solutions."""
+    return f"{SERIES[index][0][:2]}_solutions"
+
+
+def has_key(index: int) -> bool:
+    return (SOLUTIONS / f"{key_stem(index)}.ipynb").is_file()
+
+
+def key_link(index: int, prefix: str = "solutions/") -> str:
+    return f"[answers {SERIES[index][0][:2]}]({prefix}{key_stem(index)}.ipynb)" if has_key(index) else "(coming)"
+
+
+def key_navigation_markdown(index: int, colab: bool = False) -> str:
+    """The navigation line of an answer key: contents, its notebook, the previous and next keys."""
+    parts = ["**AlexNet series · answer key**", "[Contents](../00_start_here.ipynb)",
+             f"the notebook: {link(index, '../')}"]
+    keys = [i for i in range(len(SERIES)) if has_key(i)]
+    position = keys.index(index)
+    if position > 0:
+        parts.append(f"← {key_link(keys[position - 1], '')}")
+    if position + 1 < len(keys):
+        parts.append(f"{key_link(keys[position + 1], '')} →")
+    if colab:
+        parts.append(f"[Open in Colab]({colab_url(key_stem(index), 'notebooks/solutions')})")
+    return " · ".join(parts)
+
+
+def with_key_line(source: str, index: int) -> str:
+    """An exercises cell ending with the link to its answer key (replacing an older one)."""
+    kept = [line for line in source.rstrip().splitlines() if not line.startswith(KEY_MARKER)]
+    while kept and not kept[-1].strip():
+        kept.pop()
+    line = (f"{KEY_MARKER} [solutions/{key_stem(index)}.ipynb](solutions/{key_stem(index)}.ipynb) answers every "
+            "exercise, with code where an exercise asks for it. Try each one first.")
+    return "\n".join(kept + ["", line])
 
 
 def navigation_markdown(index: int, colab: bool = False) -> str:
@@ -174,10 +216,10 @@ def slide_type(cell: nbformat.NotebookNode, previous: nbformat.NotebookNode | No
     return "-"
 
 
-def ensure_colab_cell(notebook: nbformat.NotebookNode) -> bool:
+def ensure_colab_cell(notebook: nbformat.NotebookNode, folder: str = "notebooks") -> bool:
     """Insert the Colab set-up cell before the first code cell if it is missing, else refresh its text;
     True if changed. (A test checks that it stays the first code cell.)"""
-    text = colab_setup(notebook_imports(notebook))
+    text = colab_setup(notebook_imports(notebook), folder)
     cells = [c for c in notebook.cells if "colab-setup" in c.metadata.get("tags", [])]
     if not cells:
         cell = new_code_cell(text, metadata={"tags": ["colab-setup"]})
@@ -207,24 +249,28 @@ def ensure_slide_metadata(notebook: nbformat.NotebookNode) -> bool:
 
 def map_markdown(prefix: str = "") -> str:
     """The series as a table, one line per notebook."""
-    lines = ["| # | Notebook | What you do |", "|---|---|---|"]
+    lines = ["| # | Notebook | What you do | Answers |", "|---|---|---|---|"]
     for index, (stem, _, what) in enumerate(SERIES):
-        lines.append(f"| {stem[:2]} | {link(index, prefix)} | {what} |")
+        lines.append(f"| {stem[:2]} | {link(index, prefix)} | {what} | {key_link(index, prefix + 'solutions/')} |")
     return "\n".join(lines)
 
 
-def sync_notebook(path: Path, index: int, write: bool) -> bool:
-    """Rewrite the generated cells of one notebook; True when something changed (or would)."""
+def sync_notebook(path: Path, index: int, write: bool, key: bool = False) -> bool:
+    """Rewrite the generated cells of one notebook (or of its answer key); True when something changed (or would)."""
     notebook = nbformat.read(path, as_version=4)
     nav = [c for c in notebook.cells if "navigation" in c.metadata.get("tags", [])]
     maps = [c for c in notebook.cells if "series-map" in c.metadata.get("tags", [])]
     if len(nav) != 2 or notebook.cells[0] is not nav[0] or notebook.cells[-1] is not nav[1]:
         raise SystemExit(f"{path.name}: the first and the last cell must be markdown cells tagged 'navigation'")
-    changed = ensure_colab_cell(notebook)
+    changed = ensure_colab_cell(notebook, "notebooks/solutions" if key else "notebooks")
     changed = ensure_slide_metadata(notebook) or changed
-    for cell, text in [(nav[0], navigation_markdown(index, colab=True)), (nav[1], navigation_markdown(index))] + [
-        (cell, map_markdown()) for cell in maps
-    ]:
+    navigation = key_navigation_markdown if key else navigation_markdown
+    generated = [(nav[0], navigation(index, colab=True)), (nav[1], navigation(index))]
+    generated += [(cell, map_markdown()) for cell in maps]
+    if not key and has_key(index):
+        generated += [(cell, with_key_line(cell.source, index)) for cell in notebook.cells
+                      if cell.cell_type == "markdown" and "## Exercises" in cell.source]
+    for cell, text in generated:
         if cell.source != text:
             cell.source, changed = text, True
     if changed and write:
@@ -248,8 +294,14 @@ def main() -> int:
     if unknown:
         raise SystemExit(f"notebooks missing from SERIES in {Path(__file__).name}: {', '.join(unknown)}")
     write = not args.check
+    strays = sorted(p.name for p in SOLUTIONS.glob("*.ipynb") if p.stem not in {key_stem(i) for i in range(len(SERIES))})
+    if strays:
+        raise SystemExit(f"answer keys without a notebook in SERIES: {', '.join(strays)} (name them <NN>_solutions.ipynb)")
     stale = [
         f"{stem}.ipynb" for i, stem in enumerate(stems) if exists(stem) and sync_notebook(NOTEBOOKS / f"{stem}.ipynb", i, write)
+    ] + [
+        f"solutions/{key_stem(i)}.ipynb" for i in range(len(SERIES))
+        if has_key(i) and sync_notebook(SOLUTIONS / f"{key_stem(i)}.ipynb", i, write, key=True)
     ] + (["README.md"] if sync_readme(write) else [])
     for name in stale:
         print(f"{'out of date' if args.check else 'updated'}: {name}")

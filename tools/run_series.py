@@ -85,7 +85,7 @@ def execute(path: Path, out_dir: Path, timeout: int, in_place: bool) -> tuple[bo
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("notebooks", nargs="*", type=Path, help="default: notebooks/[0-9]*.ipynb")
+    parser.add_argument("notebooks", nargs="*", type=Path, help="default: notebooks/[0-9]*.ipynb, then notebooks/solutions/")
     parser.add_argument("--profile", choices=list(PROFILES), help=f"default: ${PROFILE_ENV_VAR} or the hardware")
     parser.add_argument("--out", type=Path, default=ROOT / "build" / "notebooks")
     parser.add_argument("--timeout", type=int, default=3600, help="seconds allowed per cell")
@@ -97,7 +97,9 @@ def main() -> int:
     os.environ[PROFILE_ENV_VAR] = profile.name  # kernels inherit it, so every notebook runs the same profile
     # Progress bars are for live sessions: a saved widget would only show its first frame ("0%").
     os.environ.setdefault("TQDM_DISABLE", "1")
-    paths = args.notebooks or sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    # the series in order, then the answer keys (notebooks/solutions/), which may reuse what the series saved
+    paths = args.notebooks or (sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+                               + sorted((ROOT / "notebooks" / "solutions").glob("[0-9][0-9]_solutions.ipynb")))
     args.out.mkdir(parents=True, exist_ok=True)
     print(f"profile {profile.name} ({profile.purpose}); writing to {args.out}", flush=True)
     failures, rows = 0, []

@@ -6,6 +6,7 @@ Introduced in notebook 07 (what made AlexNet work).
 from __future__ import annotations
 
 import dataclasses
+import json
 import statistics
 from collections.abc import Callable, Sequence
 
@@ -17,7 +18,7 @@ from d2lhelpers.costs import count_parameters
 from d2lhelpers.inspection import layer_names
 from d2lhelpers.batches import to_model_input
 from d2lhelpers.paths import results_folder
-from d2lhelpers.training import TrainSettings, evaluate, train
+from d2lhelpers.training import History, TrainSettings, evaluate, train
 
 INITIALISATIONS = ("pytorch", "xavier")
 
@@ -56,17 +57,29 @@ def layer_gradient_norms(net: nn.Sequential, x: torch.Tensor, y: torch.Tensor) -
 
 def train_variant(name: str, net: nn.Module, data, settings: TrainSettings, device: torch.device, run: str,
                   train_eval_examples: int = 5_000, precision: str | None = None) -> dict[str, object]:
-    """Train one variant (resuming its checkpoint in results/<run>/<name>.pt) and measure it.
+    """Train one variant and measure it; a finished run is kept as results/<run>/<name>.json and reused.
 
-    Returns its history, and the train and test accuracy both measured in evaluation mode (dropout
-    off), so that their difference is the generalisation gap. `precision` None: the one the hardware suits.
+    While it trains, results/<run>/<name>.pt holds its checkpoint (an interrupted run resumes from it); once
+    it has finished, the small JSON record (settings, history, train accuracy) replaces the checkpoint, so
+    that dozens of variants do not keep gigabytes of weights. A record made with other settings is ignored.
+    Returns its history, and the train and test accuracy both measured in evaluation mode (dropout off),
+    so that their difference is the generalisation gap. `precision` None: the one the hardware suits.
     """
-    checkpoint = results_folder(run) / f"{name}.pt"
-    history = train(net, data, settings, device, checkpoint=checkpoint, precision=precision)
-    n_train = settings.train_examples or len(data.train_images)
-    n_eval = min(n_train, train_eval_examples)
-    train_acc, _ = evaluate(net, data.train_images[:n_eval].to(device), data.train_labels[:n_eval].to(device),
-                            settings.image_size, history.precision)
+    folder = results_folder(run)
+    record_path, checkpoint = folder / f"{name}.json", folder / f"{name}.pt"
+    record = json.loads(record_path.read_text()) if record_path.is_file() else None
+    if record is not None and record["settings"] == dataclasses.asdict(settings):
+        history, train_acc = History(**record["history"]), record["train_acc"]
+    else:
+        history = train(net, data, settings, device, checkpoint=checkpoint, precision=precision)
+        n_train = settings.train_examples or len(data.train_images)
+        n_eval = min(n_train, train_eval_examples)
+        train_acc, _ = evaluate(net, data.train_images[:n_eval].to(device), data.train_labels[:n_eval].to(device),
+                                settings.image_size, history.precision)
+        if not history.interrupted:
+            record = {"settings": dataclasses.asdict(settings), "history": dataclasses.asdict(history), "train_acc": train_acc}
+            record_path.write_text(json.dumps(record, indent=1))
+            checkpoint.unlink(missing_ok=True)
     test_acc = history.last("test_acc")
     return {"variant": name, "history": history, "train_acc": train_acc, "test_acc": test_acc,
             "gap": train_acc - test_acc, "minutes": history.last("elapsed_s") / 60, "interrupted": history.interrupted}
@@ -79,7 +92,7 @@ def train_seeds(name: str, make_net: Callable[[], nn.Module], data, settings: Tr
 
     The data, budget and optimizer stay the same; seed s fixes the initial weights (torch.manual_seed(s)
     before `make_net()`) and the order of the batches (settings.seed = s). Each seed keeps its own
-    checkpoint, results/<run>/<name>-seed<s>.pt. The spreads are sample standard deviations (n - 1).
+    record, results/<run>/<name>-seed<s>.json (see `train_variant`). The spreads are sample standard deviations (n - 1).
     Pass one `precision` for all the variants, so that it is not one more thing that differs between them;
     `label` (default `name`) is how tables and verdicts call the variant.
     """

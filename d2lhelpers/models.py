@@ -48,47 +48,59 @@ class AlexNet(nn.Sequential):
         return super().__getitem__(index)
 
 
+CONV_CHANNELS = (96, 256, 384, 384, 256)  # AlexNet's five convolution layers
+POOL_AFTER = (1, 2, 5)  # the convolution layers followed by a 3x3/2 pooling layer
+
+
 def alexnet_features(in_channels: int = 1, activation: type[nn.Module] = nn.ReLU, pooling: str = "max",
-                     lrn: bool = False) -> nn.Sequential:
+                     lrn: bool = False, width: float = 1.0, extra_convs: int = 0,
+                     pool_after: tuple[int, ...] = POOL_AFTER,
+                     first_conv: tuple[int, int, int] = (11, 4, 1)) -> nn.Sequential:
     """AlexNet's five convolution layers with ReLU and three overlapping 3x3/2 max-pooling layers.
 
     Notebook 07 swaps the parts: `activation` (nn.Sigmoid), `pooling` ("avg"), and `lrn=True` adds the
-    paper's local response normalisation after the first two ReLUs.
+    paper's local response normalisation after the first two ReLUs. Notebook 08 reshapes it: `width`
+    scales every layer's channels, `extra_convs` adds 3x3 layers of conv4's width after conv4,
+    `pool_after` lists the (1-based) convolution layers that are followed by pooling, and `first_conv`
+    is conv1's (kernel, stride, padding).
     """
     if pooling not in POOLING:
         raise ValueError(f"pooling must be one of {', '.join(POOLING)}, got {pooling!r}")
-    pool = POOLING[pooling]
-
-    def normalise() -> list[nn.Module]:
-        return [paper_lrn()] if lrn else []
-
-    return nn.Sequential(
-        nn.Conv2d(in_channels, 96, kernel_size=11, stride=4, padding=1), activation(), *normalise(),
-        pool(kernel_size=3, stride=2),
-        nn.Conv2d(96, 256, kernel_size=5, padding=2), activation(), *normalise(),
-        pool(kernel_size=3, stride=2),
-        nn.Conv2d(256, 384, kernel_size=3, padding=1), activation(),
-        nn.Conv2d(384, 384, kernel_size=3, padding=1), activation(),
-        nn.Conv2d(384, 256, kernel_size=3, padding=1), activation(),
-        pool(kernel_size=3, stride=2),
-    )  # fmt: skip
+    if width <= 0 or extra_convs < 0:
+        raise ValueError(f"need width > 0 and extra_convs >= 0, got {width} and {extra_convs}")
+    channels = [max(1, round(c * width)) for c in CONV_CHANNELS]
+    channels[4:4] = [channels[3]] * extra_convs  # the extra layers keep conv4's width
+    if not set(pool_after) <= set(range(1, len(channels) + 1)):
+        raise ValueError(f"pool_after names convolution layers 1..{len(channels)}, got {pool_after}")
+    kernels = [first_conv, (5, 1, 2)] + [(3, 1, 1)] * (len(channels) - 2)
+    layers: list[nn.Module] = []
+    for index, (n_in, n_out, (kernel, stride, padding)) in enumerate(
+            zip([in_channels] + channels, channels, kernels), start=1):
+        layers += [nn.Conv2d(n_in, n_out, kernel_size=kernel, stride=stride, padding=padding), activation()]
+        if lrn and index <= 2:
+            layers.append(paper_lrn())
+        if index in pool_after:
+            layers.append(POOLING[pooling](kernel_size=3, stride=2))
+    return nn.Sequential(*layers)
 
 
 def alexnet(
     num_classes: int = 10, in_channels: int = 1, image_size: int = 224, dropout: float = 0.5,
     activation: type[nn.Module] = nn.ReLU, pooling: str = "max", lrn: bool = False,
-    hidden_layers: int = 2, hidden_width: int = 4096,
+    hidden_layers: int = 2, hidden_width: int = 4096, width: float = 1.0, extra_convs: int = 0,
+    pool_after: tuple[int, ...] = POOL_AFTER, first_conv: tuple[int, int, int] = (11, 4, 1),
 ) -> AlexNet:
     """The book's simplified AlexNet (d2l 7.1) for square `image_size` inputs, as one flat nn.Sequential.
 
     The flatten size is derived with `conv_output_size` (256 * 5 * 5 = 6400 at 224), so any size from
     the smallest valid one (65) upward works; a smaller one raises ValueError naming that minimum.
-    `activation`, `pooling`, `lrn`, `hidden_layers` and `hidden_width` are for the experiments of
-    notebooks 07 and 08; the model remembers `image_size` and refuses other sizes with a clear error.
+    The other arguments are for the experiments of notebooks 07 and 08 (see `alexnet_features`;
+    `hidden_layers` and `hidden_width` shape the dense part); the model remembers `image_size` and
+    refuses other sizes with a clear error.
     """
     if hidden_layers < 0 or hidden_width < 1:
         raise ValueError(f"need hidden_layers >= 0 and hidden_width >= 1, got {hidden_layers} and {hidden_width}")
-    features = alexnet_features(in_channels, activation, pooling, lrn)
+    features = alexnet_features(in_channels, activation, pooling, lrn, width, extra_convs, pool_after, first_conv)
     side = spatial_sizes(features, image_size)[-1]
     if side < 1:
         smallest = smallest_valid_input(features)

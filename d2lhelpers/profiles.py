@@ -2,8 +2,8 @@
 
 Introduced in notebook 00 (start here). A profile changes settings only, never the code path: the `gpu`
 profile runs the same code as `ci`, with the book's numbers. Each profile carries its training settings,
-notebook 01's baseline sizes, notebook 07's ablation settings, how long the measurements of notebooks 02
-and 04 run, and the accuracy ranges the notebooks' check cells accept. No notebook or tool writes a
+notebook 01's baseline sizes, notebook 07's ablation settings, notebook 08's question settings, how long
+the measurements of notebooks 02 and 04 run, and the accuracy ranges the notebooks' check cells accept. No notebook or tool writes a
 profile name or a floor anywhere else.
 """
 
@@ -47,6 +47,7 @@ class Profile:
     training: TrainSettings  # notebook 05's AlexNet (and notebook 06's, which reuses it)
     baselines: BaselineSettings  # notebook 01
     ablation: TrainSettings  # each variant of notebook 07's experiments
+    questions: TrainSettings  # each variant of notebook 08's experiments
     measurement: MeasurementSettings  # notebooks 02 and 04
     book_comparison: TrainSettings  # notebook 05: our loop and the book's train_ch6 on the same slice
     expected: dict[str, tuple[float, float]]  # what -> (lowest, highest) accuracy the check cells accept
@@ -74,10 +75,12 @@ PROFILES: dict[str, Profile] = {
         baselines=BaselineSettings(train_examples=5_000, svm_train_examples=2_000, cnn_epochs=2),
         ablation=TrainSettings(image_size=65, epochs=1, batch_size=32, optimizer="adam", lr=1e-3, schedule="cosine",
                                train_examples=256, test_examples=500),
+        questions=TrainSettings(image_size=65, epochs=1, batch_size=32, optimizer="adam", lr=1e-3, schedule="cosine",
+                                train_examples=128, test_examples=128),
         measurement=MeasurementSettings(matmul_size=512, step_batch=4, repeats=2, timing_batches=10),
         book_comparison=TrainSettings(image_size=65, epochs=1, batch_size=128, optimizer="sgd", lr=0.05,
                                       train_examples=1_024, test_examples=512),
-        expected={"AlexNet": (0.6, 1.0), "ablation baseline": (0.05, 1.0),
+        expected={"AlexNet": (0.6, 1.0), "ablation baseline": (0.05, 1.0), "questions baseline": (0.05, 1.0),
                   "pixels + linear": (0.75, 0.87), "HOG + linear": (0.80, 0.90), "HOG + RBF SVM": (0.75, 0.91),
                   "small CNN": (0.70, 0.93)},
         shows_results=False,
@@ -88,10 +91,13 @@ PROFILES: dict[str, Profile] = {
         baselines=BaselineSettings(train_examples=None, svm_train_examples=10_000, cnn_epochs=3),
         ablation=TrainSettings(image_size=65, epochs=4, batch_size=64, optimizer="adam", lr=1e-3, schedule="cosine",
                                train_examples=1_200, test_examples=1_000),
+        questions=TrainSettings(image_size=65, epochs=3, batch_size=64, optimizer="adam", lr=1e-3, schedule="cosine",
+                                train_examples=2_400, test_examples=1_000),
         measurement=MeasurementSettings(matmul_size=2048, step_batch=32, repeats=3, timing_batches=30),
         book_comparison=TrainSettings(image_size=65, epochs=2, batch_size=128, optimizer="sgd", lr=0.05,
                                       train_examples=10_000, test_examples=2_000),
-        expected={"AlexNet": (0.88, 1.0), "ablation baseline": (0.35, 1.0), **_BASELINES_FULL},
+        expected={"AlexNet": (0.88, 1.0), "ablation baseline": (0.35, 1.0), "questions baseline": (0.6, 1.0),
+                  **_BASELINES_FULL},
     ),
     "gpu": Profile(
         "gpu", "the book's configuration: 224x224 images, all 60,000, 10 epochs",
@@ -99,9 +105,12 @@ PROFILES: dict[str, Profile] = {
         baselines=BaselineSettings(train_examples=None, svm_train_examples=10_000, cnn_epochs=5),
         ablation=TrainSettings(image_size=224, epochs=6, batch_size=128, optimizer="adam", lr=1e-3, schedule="cosine",
                                train_examples=10_000, test_examples=5_000),
+        questions=TrainSettings(image_size=224, epochs=6, batch_size=128, optimizer="adam", lr=1e-3, schedule="cosine",
+                                train_examples=10_000, test_examples=5_000),
         measurement=MeasurementSettings(matmul_size=8192, step_batch=128, repeats=10, timing_batches=60),
         book_comparison=TrainSettings(image_size=224, epochs=1, batch_size=128, optimizer="sgd", lr=0.01),
-        expected={"AlexNet": (0.85, 1.0), "ablation baseline": (0.80, 1.0), **_BASELINES_FULL},
+        expected={"AlexNet": (0.85, 1.0), "ablation baseline": (0.80, 1.0), "questions baseline": (0.80, 1.0),
+                  **_BASELINES_FULL},
     ),
 }  # fmt: skip
 

@@ -1,5 +1,6 @@
 """Notebook 07's experiment helpers: initialisations, gradient norms, the model variants."""
 
+import dataclasses
 import statistics
 
 import pytest
@@ -72,7 +73,10 @@ def test_train_variant_measures_both_accuracies_in_eval_mode(tmp_path, monkeypat
     settings = TrainSettings(image_size=65, epochs=1, batch_size=32, optimizer="adam", lr=1e-3)
     torch.manual_seed(0)
     result = train_variant("tiny", alexnet(image_size=65), data, settings, torch.device("cpu"), "runs")
-    assert (tmp_path / "runs" / "tiny.pt").is_file(), "a checkpoint is kept for reuse"
+    assert not (tmp_path / "runs" / "tiny.pt").exists(), "a finished run keeps a small record, not its checkpoint"
+    again = train_variant("tiny", alexnet(image_size=65), data, settings, torch.device("cpu"), "runs")
+    assert (again["train_acc"], again["test_acc"]) == (result["train_acc"], result["test_acc"])
+    assert again["history"].epochs == result["history"].epochs, "the finished run is reused, not trained again"
     assert result["gap"] == pytest.approx(result["train_acc"] - result["test_acc"])
     table = summary_table([result])
     assert list(table.columns) == ["train_acc", "test_acc", "gap", "minutes"] and table.index[0] == "tiny"
@@ -95,7 +99,7 @@ def test_train_seeds_averages_over_seeds_that_change_the_weights(tmp_path, monke
 
     result = train_seeds("linear", make_net, corner_data(), settings, torch.device("cpu"), "seeds", seeds=(0, 1, 2),
                          precision="fp32", label="a linear model")
-    assert [p.name for p in sorted((tmp_path / "seeds").glob("*.pt"))] == [f"linear-seed{s}.pt" for s in range(3)]
+    assert [p.name for p in sorted((tmp_path / "seeds").glob("*.json"))] == [f"linear-seed{s}.json" for s in range(3)]
     assert not torch.equal(initial[0], initial[1]), "each seed draws other initial weights"
     torch.manual_seed(1)
     assert torch.equal(initial[1], nn.Linear(28 * 28, 2).weight), "seed s is torch.manual_seed(s)"
@@ -119,3 +123,13 @@ def test_a_difference_counts_only_beyond_twice_the_larger_spread():
     assert not exceeds_spread(a, noisy), "0.05 is less than 2 x 0.03"
     assert "larger than the seed spread" in spread_verdict(a, b) and "+0.050" in spread_verdict(a, b)
     assert "null result" in spread_verdict(a, noisy) and "0.060" in spread_verdict(a, noisy)
+
+
+def test_a_record_made_with_other_settings_is_trained_again(tmp_path, monkeypatch):
+    monkeypatch.setenv("D2L_RESULTS_DIR", str(tmp_path))
+    settings = TrainSettings(image_size=28, epochs=1, batch_size=32, optimizer="sgd", lr=0.05)
+    data = corner_data()
+    first = train_variant("v", nn.Sequential(nn.Flatten(), nn.Linear(28 * 28, 2)), data, settings, torch.device("cpu"), "r")
+    longer = dataclasses.replace(settings, epochs=2)
+    second = train_variant("v", nn.Sequential(nn.Flatten(), nn.Linear(28 * 28, 2)), data, longer, torch.device("cpu"), "r")
+    assert len(first["history"].epochs) == 1 and len(second["history"].epochs) == 2

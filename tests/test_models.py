@@ -6,7 +6,7 @@ from torch import nn
 
 from d2lhelpers.costs import count_parameters
 from d2lhelpers.models import alexnet, alexnet_2012, alexnet_features, lenet
-from d2lhelpers.shapes import smallest_valid_input
+from d2lhelpers.shapes import smallest_valid_input, spatial_sizes
 
 
 def test_book_alexnet_at_224():
@@ -90,3 +90,29 @@ def test_hidden_layers_and_width(layers, width):
     assert len(linear) == layers + 1 and all(m.out_features == width for m in linear[:-1])
     with torch.no_grad():
         assert net.eval()(torch.zeros(1, 1, 65, 65)).shape == (1, 10)
+
+
+def test_the_shape_arguments_default_to_the_books_alexnet():
+    book = alexnet(image_size=224)
+    same = alexnet(image_size=224, width=1.0, extra_convs=0, pool_after=(1, 2, 5), first_conv=(11, 4, 1))
+    assert str(book) == str(same) and count_parameters(book) == 46_764_746
+
+
+def test_width_depth_and_pooling_placement_change_what_they_say():
+    convs = lambda net: [m for m in net if isinstance(m, nn.Conv2d)]
+    wider = alexnet(image_size=65, width=1.5)
+    assert [c.out_channels for c in convs(wider)] == [144, 384, 576, 576, 384]
+    deeper = alexnet(image_size=65, extra_convs=2)
+    assert [c.out_channels for c in convs(deeper)] == [96, 256, 384, 384, 384, 384, 256]
+    late = alexnet(image_size=65, pool_after=(1, 3, 5))
+    pools_after = [sum(isinstance(m, nn.Conv2d) for m in late[:i]) for i, m in enumerate(late) if isinstance(m, nn.MaxPool2d)]
+    assert pools_after == [1, 3, 5]
+    with pytest.raises(ValueError, match="pool_after names convolution layers 1..5"):
+        alexnet(image_size=65, pool_after=(1, 6))
+
+
+def test_a_native_28_pixel_alexnet_matches_the_65_pixel_maps_after_conv1():
+    native = alexnet(image_size=28, first_conv=(5, 2, 3))
+    resized = alexnet(image_size=65)
+    assert spatial_sizes(native[:13], 28)[1:] == spatial_sizes(resized[:13], 65)[1:]
+    assert native(torch.zeros(2, 1, 28, 28)).shape == (2, 10)

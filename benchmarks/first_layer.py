@@ -39,11 +39,10 @@ from d2lhelpers.inspection import (
     orientation_coherence,
     random_filters,
 )
-from d2lhelpers.models import alexnet
 from d2lhelpers.profiles import PROFILES
 from d2lhelpers.checkpoints import load_checkpoint, save_results
 from d2lhelpers.paths import results_folder
-from d2lhelpers.runs import run_name
+from d2lhelpers.runs import initial_alexnet, run_name
 from d2lhelpers.training import train
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -58,14 +57,8 @@ def run_key(std: str, seed: int) -> str:
 
 
 def initial_model(std: str, seed: int) -> nn.Sequential:
-    """AlexNet as `initial_alexnet` builds it after manual_seed(seed); then conv1 redrawn from N(0, std), bias 0."""
-    torch.manual_seed(seed)
-    net = alexnet(num_classes=10, in_channels=1, image_size=PROFILE.training.image_size)
-    if std != "default":
-        conv1 = layer_names(net)["conv1"]
-        nn.init.normal_(conv1.weight, mean=0.0, std=float(std))
-        nn.init.zeros_(conv1.bias)
-    return net
+    """AlexNet as `initial_alexnet` builds it after manual_seed(seed), with conv1 from N(0, std) or PyTorch's default."""
+    return initial_alexnet(PROFILE, seed, "default" if std == "default" else float(std))
 
 
 def settings_for(seed: int):

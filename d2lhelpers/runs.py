@@ -26,19 +26,24 @@ from d2lhelpers.training import History, TrainSettings, train
 FIRST_LAYER_INIT_STD = 0.001
 
 
-def initial_alexnet(profile: Profile, seed: int = 0) -> AlexNet:
+def initial_alexnet(profile: Profile, seed: int = 0, first_layer_std: float | str | None = None) -> AlexNet:
     """The AlexNet notebooks 05 and 06 start from: the profile's image size, weights drawn after manual_seed(seed),
-    conv1 redrawn from N(0, FIRST_LAYER_INIT_STD) with zero bias when the profile trains with Adam (ci, cpu).
+    conv1 redrawn from N(0, first_layer_std) with zero bias.
 
-    With plain SGD (the gpu profile, the book's) a quick measurement stalled at chance from the small
-    start, so SGD profiles keep PyTorch's default until the gpu profile is measured on a GPU."""
+    `first_layer_std` None is the series' choice: FIRST_LAYER_INIT_STD when the profile trains with Adam
+    (ci, cpu) and PyTorch's default with plain SGD (the gpu profile, the book's), where a quick measurement
+    stalled at chance from the small start; "default" keeps PyTorch's default (benchmarks/first_layer.py)."""
+    if first_layer_std is None:
+        first_layer_std = FIRST_LAYER_INIT_STD if profile.training.optimizer == "adam" else "default"
+    if first_layer_std != "default" and not (isinstance(first_layer_std, float | int) and first_layer_std > 0):
+        raise ValueError(f"first_layer_std is a positive number, 'default' or None, got {first_layer_std!r}")
     torch.manual_seed(seed)
     net = alexnet(num_classes=10, in_channels=1, image_size=profile.training.image_size)
-    if profile.training.optimizer != "adam":
+    if first_layer_std == "default":
         return net
     conv1 = net[0]
     with torch.no_grad():
-        conv1.weight.normal_(0.0, FIRST_LAYER_INIT_STD)
+        conv1.weight.normal_(0.0, float(first_layer_std))
         conv1.bias.zero_()
     return net
 

@@ -77,3 +77,12 @@ def test_imagenet_weights_are_never_downloaded(tmp_path, monkeypatch):
 def test_sgd_profiles_keep_the_default_first_layer():
     gpu_like = dataclasses.replace(TINY, training=TrainSettings(image_size=65, optimizer="sgd", lr=0.01))
     assert runs.initial_alexnet(gpu_like)[0].weight.std().item() > 10 * runs.FIRST_LAYER_INIT_STD
+
+
+def test_the_first_layer_start_can_be_chosen():
+    default = runs.initial_alexnet(TINY, first_layer_std="default")[0].weight
+    small = runs.initial_alexnet(TINY, first_layer_std=0.01)[0].weight
+    assert default.std().item() > 10 * 0.001 and abs(small.std().item() - 0.01) < 0.002
+    assert torch.equal(runs.initial_alexnet(TINY)[0].weight, runs.initial_alexnet(TINY, first_layer_std=runs.FIRST_LAYER_INIT_STD)[0].weight)
+    with pytest.raises(ValueError, match="positive number"):
+        runs.initial_alexnet(TINY, first_layer_std=-1.0)

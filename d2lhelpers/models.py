@@ -61,26 +61,28 @@ def alexnet_features(in_channels: int = 1, activation: type[nn.Module] = nn.ReLU
     Notebook 07 swaps the parts: `activation` (nn.Sigmoid), `pooling` ("avg"), and `lrn=True` adds the
     paper's local response normalisation after the first two ReLUs. Notebook 08 reshapes it: `width`
     scales every layer's channels, `extra_convs` adds 3x3 layers of conv4's width after conv4,
-    `pool_after` lists the (1-based) convolution layers that are followed by pooling, and `first_conv`
-    is conv1's (kernel, stride, padding).
+    `pool_after` lists which of the book's five convolution layers (1-based, extra layers not counted)
+    are followed by pooling, and `first_conv` is conv1's (kernel, stride, padding).
     """
     if pooling not in POOLING:
         raise ValueError(f"pooling must be one of {', '.join(POOLING)}, got {pooling!r}")
     if width <= 0 or extra_convs < 0:
         raise ValueError(f"need width > 0 and extra_convs >= 0, got {width} and {extra_convs}")
+    if not set(pool_after) <= set(range(1, len(CONV_CHANNELS) + 1)):
+        raise ValueError(f"pool_after names the book's convolution layers 1..{len(CONV_CHANNELS)}, got {pool_after}")
     channels = [max(1, round(c * width)) for c in CONV_CHANNELS]
-    channels[4:4] = [channels[3]] * extra_convs  # the extra layers keep conv4's width
-    if not set(pool_after) <= set(range(1, len(channels) + 1)):
-        raise ValueError(f"pool_after names convolution layers 1..{len(channels)}, got {pool_after}")
-    kernels = [first_conv, (5, 1, 2)] + [(3, 1, 1)] * (len(channels) - 2)
+    # (output channels, (kernel, stride, padding), the book's layer number or None for an extra layer)
+    specs = [(channels[0], first_conv, 1), (channels[1], (5, 1, 2), 2), (channels[2], (3, 1, 1), 3),
+             (channels[3], (3, 1, 1), 4)] + [(channels[3], (3, 1, 1), None)] * extra_convs + [(channels[4], (3, 1, 1), 5)]
     layers: list[nn.Module] = []
-    for index, (n_in, n_out, (kernel, stride, padding)) in enumerate(
-            zip([in_channels] + channels, channels, kernels), start=1):
+    n_in = in_channels
+    for n_out, (kernel, stride, padding), book_layer in specs:
         layers += [nn.Conv2d(n_in, n_out, kernel_size=kernel, stride=stride, padding=padding), activation()]
-        if lrn and index <= 2:
+        if lrn and book_layer in (1, 2):
             layers.append(paper_lrn())
-        if index in pool_after:
+        if book_layer in pool_after:
             layers.append(POOLING[pooling](kernel_size=3, stride=2))
+        n_in = n_out
     return nn.Sequential(*layers)
 
 

@@ -107,7 +107,9 @@ def test_width_depth_and_pooling_placement_change_what_they_say():
     late = alexnet(image_size=65, pool_after=(1, 3, 5))
     pools_after = [sum(isinstance(m, nn.Conv2d) for m in late[:i]) for i, m in enumerate(late) if isinstance(m, nn.MaxPool2d)]
     assert pools_after == [1, 3, 5]
-    with pytest.raises(ValueError, match="pool_after names convolution layers 1..5"):
+    deeper_pools = [sum(isinstance(m, nn.Conv2d) for m in deeper[:i]) for i, m in enumerate(deeper) if isinstance(m, nn.MaxPool2d)]
+    assert deeper_pools == [1, 2, 7], "the extra layers come after conv4, and the last pooling layer after the last conv"
+    with pytest.raises(ValueError, match="pool_after names the book's convolution layers 1..5"):
         alexnet(image_size=65, pool_after=(1, 6))
 
 

@@ -104,11 +104,11 @@ def test_every_exercise_has_an_answer_in_the_key(path):
 
 def test_the_books_five_exercises_are_asked_and_answered():
     notebook = next(p for p in NOTEBOOKS if p.stem.startswith("05"))
-    exercises = "".join("".join(c["source"]) for c in load(notebook)["cells"] if "## Exercises" in "".join(c["source"]))
+    exercises = "\n".join("".join(c["source"]) for c in load(notebook)["cells"] if "## Exercises" in "".join(c["source"]))
     asked = {int(n): int(book) for n, book in re.findall(r"^(\d+)\. \*\*Book §7\.1, exercise (\d)\.", exercises, re.M)}
     assert sorted(asked.values()) == [1, 2, 3, 4, 5], f"the book's five §7.1 exercises, found {asked}"
     key = ROOT / "notebooks" / "solutions" / "05_solutions.ipynb"
-    headings = "".join("".join(c["source"]) for c in load(key)["cells"])
+    headings = "\n".join("".join(c["source"]) for c in load(key)["cells"])
     for number, book in asked.items():
         assert re.search(rf"^## Exercise {number} \(book §7\.1, exercise {book}\)", headings, re.M), (number, book)
 

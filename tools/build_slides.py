@@ -12,6 +12,8 @@ Usage: python tools/build_slides.py [notebooks ...] [--out build/slides]
 from __future__ import annotations
 
 import argparse
+import copy
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -32,6 +34,9 @@ ASSETS = {
 }
 MATHJAX_CONFIG = "?config=TeX-AMS_CHTML-full,Safe"
 MERMAID_STUB = "export default { initialize() {} };\n"  # the template imports mermaid; no notebook uses it
+TEMPLATES = Path(__file__).resolve().parent / "slides_template"  # alexnet-reveal: nbconvert's reveal, fitted
+WIDTH, HEIGHT = 1280, 720  # the screen every slide must fit (a browser test checks each slide of each deck)
+FIT_FLOOR = 0.6  # the deck scales a slide that is too big down to fit, but never below this: text stays legible
 
 
 def copy_assets(out: Path) -> None:
@@ -54,9 +59,9 @@ def copy_assets(out: Path) -> None:
 
 def exporter() -> SlidesExporter:
     """nbconvert's slides exporter, pointed at the local copies instead of CDNs."""
-    slides = SlidesExporter()
+    slides = SlidesExporter(extra_template_basedirs=[str(TEMPLATES)], template_name="alexnet-reveal")
     slides.reveal_url_prefix = f"{VENDOR}/reveal.js"
-    slides.reveal_scroll = True  # long slides scroll instead of being cut off
+    slides.reveal_width, slides.reveal_height = str(WIDTH), str(HEIGHT)  # content is fitted, never scrolled
     slides.reveal_theme = "white"  # its fonts ship with reveal.js; "simple", the default, loads Google Fonts
     slides.jquery_url = f"{VENDOR}/jquery/dist/jquery.min.js"
     slides.require_js_url = f"{VENDOR}/requirejs/require.js"
@@ -67,9 +72,37 @@ def exporter() -> SlidesExporter:
     return slides
 
 
+def split_at_headings(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """A copy of the notebook in which a heading inside a markdown cell starts a cell of its own, which
+    starts a slide (`#`, `##`) or a subslide (`###`) as a heading at the top of a cell does: a cell of
+    prose followed by "## Summary" would otherwise put both on one slide. The notebook is not changed."""
+    notebook = copy.deepcopy(notebook)
+    cells = []
+    for cell in notebook.cells:
+        slide_type = cell.metadata.get("slideshow", {}).get("slide_type")
+        if cell.cell_type != "markdown" or slide_type in ("skip", "notes"):
+            cells.append(cell)
+            continue
+        parts, fenced = [[]], False
+        for line in cell.source.splitlines():
+            fenced ^= line.lstrip().startswith(("```", "~~~"))
+            if not fenced and re.match(r"#{1,3} ", line) and any(l.strip() for l in parts[-1]):
+                parts.append([])
+            parts[-1].append(line)
+        parts = ["\n".join(part).strip("\n") for part in parts]
+        cells.append(cell)
+        cell.source = parts[0]
+        for part in parts[1:]:
+            level = "slide" if part.startswith(("# ", "## ")) else "subslide"
+            cells.append(nbformat.v4.new_markdown_cell(part, metadata={"slideshow": {"slide_type": level}}))
+    notebook.cells = cells
+    return notebook
+
+
 def expected_slides(notebook: nbformat.NotebookNode) -> int:
     """How many slides reveal.js will count: every cell that starts a slide or a subslide."""
-    return sum(cell.metadata.get("slideshow", {}).get("slide_type") in ("slide", "subslide") for cell in notebook.cells)
+    cells = split_at_headings(notebook).cells
+    return sum(cell.metadata.get("slideshow", {}).get("slide_type") in ("slide", "subslide") for cell in cells)
 
 
 def build(paths: list[Path], out: Path) -> list[Path]:
@@ -79,8 +112,8 @@ def build(paths: list[Path], out: Path) -> list[Path]:
     slides = exporter()
     decks = []
     for path in paths:
-        notebook = nbformat.read(path, as_version=4)
-        html, _ = slides.from_notebook_node(notebook, resources={"metadata": {"name": path.stem}})
+        notebook = split_at_headings(nbformat.read(path, as_version=4))
+        html, _ = slides.from_notebook_node(notebook, resources={"metadata": {"name": path.stem}, "fit_floor": FIT_FLOOR})
         deck = out / f"{path.stem}.slides.html"
         deck.write_text(html, encoding="utf-8")
         decks.append(deck)

@@ -105,8 +105,19 @@ def expected_slides(notebook: nbformat.NotebookNode) -> int:
     return sum(cell.metadata.get("slideshow", {}).get("slide_type") in ("slide", "subslide") for cell in cells)
 
 
+def notebooks() -> list[Path]:
+    """The series' notebooks, then the solutions (notebooks/solutions/) where there are any."""
+    folder = ROOT / "notebooks"
+    return sorted(folder.glob("[0-9]*.ipynb")) + sorted((folder / "solutions").glob("*.ipynb"))
+
+
+def deck_name(path: Path) -> str:
+    """out/<stem>.slides.html; a solution notebook's deck is solutions-<stem>.slides.html."""
+    return f"solutions-{path.stem}" if path.parent.name == "solutions" else path.stem
+
+
 def build(paths: list[Path], out: Path) -> list[Path]:
-    """Render each notebook as out/<stem>.slides.html; return the deck paths."""
+    """Render each notebook as out/<deck_name>.slides.html; return the deck paths."""
     out.mkdir(parents=True, exist_ok=True)
     copy_assets(out)
     slides = exporter()
@@ -114,7 +125,7 @@ def build(paths: list[Path], out: Path) -> list[Path]:
     for path in paths:
         notebook = split_at_headings(nbformat.read(path, as_version=4))
         html, _ = slides.from_notebook_node(notebook, resources={"metadata": {"name": path.stem}, "fit_floor": FIT_FLOOR})
-        deck = out / f"{path.stem}.slides.html"
+        deck = out / f"{deck_name(path)}.slides.html"
         deck.write_text(html, encoding="utf-8")
         decks.append(deck)
     return decks
@@ -122,10 +133,10 @@ def build(paths: list[Path], out: Path) -> list[Path]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("notebooks", nargs="*", type=Path, help="default: notebooks/[0-9]*.ipynb")
+    parser.add_argument("notebooks", nargs="*", type=Path, help="default: notebooks/[0-9]*.ipynb and notebooks/solutions/*.ipynb")
     parser.add_argument("--out", type=Path, default=ROOT / "build" / "slides")
     args = parser.parse_args()
-    paths = args.notebooks or sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))
+    paths = args.notebooks or notebooks()
     for deck in build(paths, args.out):
         print(f"wrote {deck.relative_to(ROOT) if deck.is_relative_to(ROOT) else deck}")
     print(f"open one in a browser, e.g. {args.out.name}/{paths[0].stem}.slides.html (press ? for the keys, S for notes)")

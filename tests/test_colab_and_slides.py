@@ -181,6 +181,13 @@ def test_widgets_are_skipped_and_long_slides_split(load_script):
     notebook.cells[3].metadata["slideshow"]["slide_type"] = "-"  # set by hand: a widget is skipped all the same
     sync.ensure_slide_metadata(notebook)
     assert notebook.cells[3].metadata["slideshow"]["slide_type"] == "skip"
+    # --reflow-slides: a type the rules set earlier ("-", before the cell grew) is derived again; one set by
+    # hand (a fragment where the rules say "-") is kept
+    notebook.cells[2].metadata["slideshow"]["slide_type"] = "-"
+    notebook.cells[1].metadata["slideshow"]["slide_type"] = "fragment"
+    sync.forget_rule_slide_types(notebook)
+    sync.ensure_slide_metadata(notebook)
+    assert [c.metadata["slideshow"]["slide_type"] for c in notebook.cells] == ["slide", "fragment", "subslide", "skip", "skip", "-"]
 
 
 def image_outputs(cell: nbformat.NotebookNode) -> int:
@@ -210,7 +217,7 @@ def test_headings_inside_a_markdown_cell_start_their_own_slide(load_script):
     slides = load_script("tools/build_slides.py")
     text = "Prose.\n\n## Summary\n\n- a\n\n```python\n# a comment, not a heading\n```\n### Exercises\n1. b"
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(text, metadata={"slideshow": {"slide_type": "subslide"}})])
-    split = slides.split_at_headings(notebook).cells
+    split = slides.split_for_slides(notebook).cells
     assert [(c.source.splitlines()[0], c.metadata["slideshow"]["slide_type"]) for c in split] == [
         ("Prose.", "subslide"), ("## Summary", "slide"), ("### Exercises", "subslide")]
     assert "# a comment, not a heading" in split[1].source

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import importlib.util
 import re
 import shutil
 import sys
@@ -37,6 +38,7 @@ MERMAID_STUB = "export default { initialize() {} };\n"  # the template imports m
 TEMPLATES = Path(__file__).resolve().parent / "slides_template"  # alexnet-reveal: nbconvert's reveal, fitted
 WIDTH, HEIGHT = 1280, 720  # the screen every slide must fit (a browser test checks each slide of each deck)
 FIT_FLOOR = 0.6  # the deck scales a slide that is too big down to fit, but never below this: text stays legible
+SPLIT_HEIGHT = 1100  # px (estimated, at full size): a code cell taller than this shows its output on a slide of its own
 
 
 def copy_assets(out: Path) -> None:
@@ -72,15 +74,43 @@ def exporter() -> SlidesExporter:
     return slides
 
 
-def split_at_headings(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """A copy of the notebook in which a heading inside a markdown cell starts a cell of its own, which
-    starts a slide (`#`, `##`) or a subslide (`###`) as a heading at the top of a cell does: a cell of
-    prose followed by "## Summary" would otherwise put both on one slide. The notebook is not changed."""
+def sync_navigation():
+    """tools/sync_navigation.py, for its estimate of a cell's height on a slide."""
+    spec = importlib.util.spec_from_file_location("sync_navigation", Path(__file__).with_name("sync_navigation.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def split_for_slides(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """A copy of the notebook as the deck shows it; the notebook itself is not changed.
+
+    - A heading inside a markdown cell starts a cell of its own, which starts a slide (`#`, `##`) or a
+      subslide (`###`) as a heading at the top of a cell does: a cell of prose followed by "## Summary"
+      would otherwise put both on one slide.
+    - A code cell too tall for one slide even at the smallest scale (FIT_FLOOR) shows its code on one
+      slide and its output on the next subslide.
+    """
     notebook = copy.deepcopy(notebook)
+    height = sync_navigation().estimated_height
     cells = []
     for cell in notebook.cells:
         slide_type = cell.metadata.get("slideshow", {}).get("slide_type")
-        if cell.cell_type != "markdown" or slide_type in ("skip", "notes"):
+        if slide_type in ("skip", "notes"):
+            cells.append(cell)
+            continue
+        if cell.cell_type == "code":
+            cells.append(cell)
+            if cell.get("outputs") and height(cell) > SPLIT_HEIGHT:
+                output = copy.deepcopy(cell)
+                output.metadata["slideshow"] = {"slide_type": "subslide"}
+                output.metadata.setdefault("transient", {})["remove_source"] = True
+                if "id" in output:
+                    output["id"] = f"{output['id']}-output"
+                cell.outputs = []
+                cells.append(output)
+            continue
+        if cell.cell_type != "markdown":
             cells.append(cell)
             continue
         parts, fenced = [[]], False
@@ -101,7 +131,7 @@ def split_at_headings(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
 
 def expected_slides(notebook: nbformat.NotebookNode) -> int:
     """How many slides reveal.js will count: every cell that starts a slide or a subslide."""
-    cells = split_at_headings(notebook).cells
+    cells = split_for_slides(notebook).cells
     return sum(cell.metadata.get("slideshow", {}).get("slide_type") in ("slide", "subslide") for cell in cells)
 
 
@@ -123,7 +153,7 @@ def build(paths: list[Path], out: Path) -> list[Path]:
     slides = exporter()
     decks = []
     for path in paths:
-        notebook = split_at_headings(nbformat.read(path, as_version=4))
+        notebook = split_for_slides(nbformat.read(path, as_version=4))
         html, _ = slides.from_notebook_node(notebook, resources={"metadata": {"name": path.stem}, "fit_floor": FIT_FLOOR})
         deck = out / f"{deck_name(path)}.slides.html"
         deck.write_text(html, encoding="utf-8")

@@ -312,6 +312,15 @@ def ensure_slide_metadata(notebook: nbformat.NotebookNode) -> bool:
     return changed
 
 
+def forget_rule_slide_types(notebook: nbformat.NotebookNode) -> None:
+    """Drop the slide types that `slide_type` alone gives (set by an earlier run, not by hand), so that
+    `ensure_slide_metadata` derives them again with the slide budget (--reflow-slides)."""
+    for i, cell in enumerate(notebook.cells):
+        current = cell.metadata.get("slideshow", {}).get("slide_type")
+        if current is not None and current == slide_type(cell, notebook.cells[i - 1] if i else None):
+            del cell.metadata["slideshow"]
+
+
 def map_markdown(prefix: str = "") -> str:
     """The series as a table, one line per notebook."""
     lines = ["| # | Notebook | What you do | Answers |", "|---|---|---|---|"]
@@ -320,7 +329,7 @@ def map_markdown(prefix: str = "") -> str:
     return "\n".join(lines)
 
 
-def sync_notebook(path: Path, index: int, write: bool, key: bool = False) -> bool:
+def sync_notebook(path: Path, index: int, write: bool, key: bool = False, reflow: bool = False) -> bool:
     """Rewrite the generated cells of one notebook (or of its answer key); True when something changed (or would)."""
     notebook = nbformat.read(path, as_version=4)
     nav = [c for c in notebook.cells if "navigation" in c.metadata.get("tags", [])]
@@ -328,6 +337,11 @@ def sync_notebook(path: Path, index: int, write: bool, key: bool = False) -> boo
     if len(nav) != 2 or notebook.cells[0] is not nav[0] or notebook.cells[-1] is not nav[1]:
         raise SystemExit(f"{path.name}: the first and the last cell must be markdown cells tagged 'navigation'")
     changed = ensure_colab_cell(notebook, "notebooks/solutions" if key else "notebooks")
+    if reflow:
+        before = [cell.metadata.get("slideshow") for cell in notebook.cells]
+        forget_rule_slide_types(notebook)
+        ensure_slide_metadata(notebook)
+        changed = changed or before != [cell.metadata.get("slideshow") for cell in notebook.cells]
     changed = ensure_slide_metadata(notebook) or changed
     navigation = key_navigation_markdown if key else navigation_markdown
     generated = [(nav[0], navigation(index, colab=True)), (nav[1], navigation(index))]
@@ -353,6 +367,9 @@ def sync_readme(write: bool) -> bool:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="change nothing; exit 1 if a file is out of date")
+    parser.add_argument("--reflow-slides", action="store_true",
+                        help="derive again the slide types that the rules set (not those set by hand), e.g. after "
+                             "a cell's output grew: a slide that got too long is split")
     args = parser.parse_args()
     stems = [stem for stem, _, _ in SERIES]
     unknown = sorted(p.stem for p in NOTEBOOKS.glob("[0-9][0-9]_*.ipynb") if p.stem not in stems)
@@ -363,10 +380,11 @@ def main() -> int:
     if strays:
         raise SystemExit(f"answer keys without a notebook in SERIES: {', '.join(strays)} (name them <NN>_solutions.ipynb)")
     stale = [
-        f"{stem}.ipynb" for i, stem in enumerate(stems) if exists(stem) and sync_notebook(NOTEBOOKS / f"{stem}.ipynb", i, write)
+        f"{stem}.ipynb" for i, stem in enumerate(stems) if exists(stem) and sync_notebook(NOTEBOOKS / f"{stem}.ipynb", i, write,
+                                                                          reflow=args.reflow_slides)
     ] + [
         f"solutions/{key_stem(i)}.ipynb" for i in range(len(SERIES))
-        if has_key(i) and sync_notebook(SOLUTIONS / f"{key_stem(i)}.ipynb", i, write, key=True)
+        if has_key(i) and sync_notebook(SOLUTIONS / f"{key_stem(i)}.ipynb", i, write, key=True, reflow=args.reflow_slides)
     ] + (["README.md"] if sync_readme(write) else [])
     for name in stale:
         print(f"{'out of date' if args.check else 'updated'}: {name}")

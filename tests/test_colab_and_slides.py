@@ -168,7 +168,7 @@ def test_widgets_are_skipped_and_long_slides_split(load_script):
     its slide taller than the budget starts a subslide; a cell that fits continues the slide."""
     sync = load_script("tools/sync_navigation.py")
     markdown, code = nbformat.v4.new_markdown_cell, nbformat.v4.new_code_cell
-    tall = code("\n".join(f"x{i} = {i}" for i in range(25)), outputs=[nbformat.v4.new_output(
+    tall = code("\n".join(f"x{i} = {i}" for i in range(23)), outputs=[nbformat.v4.new_output(
         "stream", name="stdout", text="".join(f"line {i}\n" for i in range(10)))])
     notebook = nbformat.v4.new_notebook(cells=[
         markdown("## A section"), code("y = 1"), tall,

@@ -89,7 +89,7 @@ def split_for_slides(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
       subslide (`###`) as a heading at the top of a cell does: a cell of prose followed by "## Summary"
       would otherwise put both on one slide.
     - A code cell too tall for one slide even at the smallest scale (FIT_FLOOR) shows its code on one
-      slide and its output on the next subslide.
+      slide and its outputs on the next subslides, as many as they need.
     """
     notebook = copy.deepcopy(notebook)
     height = sync_navigation().estimated_height
@@ -102,13 +102,21 @@ def split_for_slides(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
         if cell.cell_type == "code":
             cells.append(cell)
             if cell.get("outputs") and height(cell) > SPLIT_HEIGHT:
-                output = copy.deepcopy(cell)
-                output.metadata["slideshow"] = {"slide_type": "subslide"}
-                output.metadata.setdefault("transient", {})["remove_source"] = True
-                if "id" in output:
-                    output["id"] = f"{output['id']}-output"
+                groups = [[]]  # the outputs, on as many subslides as they need
+                for output in cell.outputs:
+                    trial = nbformat.v4.new_code_cell("", outputs=groups[-1] + [output])
+                    if groups[-1] and height(trial) > SPLIT_HEIGHT:
+                        groups.append([])
+                    groups[-1].append(output)
+                for number, outputs in enumerate(groups, start=1):
+                    part = copy.deepcopy(cell)
+                    part.outputs = outputs
+                    part.metadata["slideshow"] = {"slide_type": "subslide"}
+                    part.metadata.setdefault("transient", {})["remove_source"] = True
+                    if "id" in part:
+                        part["id"] = f"{part['id']}-output-{number}"
+                    cells.append(part)
                 cell.outputs = []
-                cells.append(output)
             continue
         if cell.cell_type != "markdown":
             cells.append(cell)

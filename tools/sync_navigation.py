@@ -237,9 +237,9 @@ def ensure_colab_cell(notebook: nbformat.NotebookNode, folder: str = "notebooks"
 
 # The deck (tools/build_slides.py) lays slides out at 1280x720 and scales a slide that is too tall down to
 # fit, never below half size. A slide holds at most SLIDE_BUDGET px of content at full size (a scale of
-# 0.7 or more): a cell that would take the slide past it starts a subslide. Heights are estimates, in px
+# 0.8 or more, as estimated): a cell that would take the slide past it starts a subslide. Heights are estimates, in px
 # at full size, of what the deck draws (its fonts: prose 19 px, code 17 px; figures at most 560 px high).
-SLIDE_BUDGET = 1000
+SLIDE_BUDGET = 900
 PROSE_LINE, PROSE_CHARS, CODE_LINE, CODE_CHARS, FIGURE_MAX = 28, 110, 24, 115, 560
 WIDGET_TAG = "widget"  # an interactive widget: skipped on the slides, where the static figure after it shows
 

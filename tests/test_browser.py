@@ -6,6 +6,9 @@
    table read from the page matches PyTorch. The server is always stopped.
 3. The output-size explorer of notebook 03: after Run All, moving its stride slider with the keyboard
    reprints the output size, equal to the formula's for the new settings and to PyTorch's.
+4. The slide show works in class: every slide of every deck (all notebooks, solutions included) fits a
+   1280x720 screen with nothing cut off, and no slide shows a widget that a static deck cannot render;
+   a synthetic deck with an over-long slide and a widget shows that the check sees both.
 
 Without chromium these tests are skipped locally, and fail in CI (CI=true), where .ci/run installs it.
 """
@@ -497,3 +500,170 @@ def test_output_size_explorer_follows_its_slider(browser, jupyterlab):
     BUILD.mkdir(exist_ok=True)
     explorer.screenshot(path=str(BUILD / "jupyterlab-03-explorer.png"))
     page.close()
+
+
+# --- Issue 15: the slide show works in class. Every slide of every deck fits a 1280x720 screen, and no
+# slide shows a widget that a static deck cannot render (the notebooks give each widget a static figure).
+
+SCREEN = {"width": 1280, "height": 720}
+TOLERANCE = 2  # px of the slide box: rounding and anti-aliasing, not content
+
+# Runs in the deck on the slide on show: the slide box (.reveal .slides, 1280x720 scaled to the window),
+# the union of what the slide draws (elements and text, hidden fragments included: they appear later),
+# elements that cut their content off (a scroll bar on a projector hides it), and unrendered widgets.
+MEASURE_SLIDE = """() => {
+    const slide = [...document.querySelectorAll('.reveal .slides section.present')].find(s => !s.querySelector('section'));
+    if (!slide) return null;
+    const box = document.querySelector('.reveal .slides').getBoundingClientRect();
+    const scale = box.width / (window.Reveal ? Reveal.getConfig().width : box.width);
+    const describe = element => {
+        const name = element.tagName.toLowerCase() + [...element.classList].slice(0, 2).map(c => '.' + c).join('');
+        return name + ' "' + (element.textContent || element.getAttribute('src') || '').trim().slice(0, 50).replace(/\\s+/g, ' ') + '"';
+    };
+    let content = null, furthest = null, worst = 0;
+    const grow = (rect, owner) => {
+        if (rect.width === 0 && rect.height === 0) return;
+        content = content ? {left: Math.min(content.left, rect.left), top: Math.min(content.top, rect.top),
+                             right: Math.max(content.right, rect.right), bottom: Math.max(content.bottom, rect.bottom)}
+                          : {left: rect.left, top: rect.top, right: rect.right, bottom: rect.bottom};
+        const beyond = Math.max(rect.right - box.right, rect.bottom - box.bottom, box.left - rect.left, box.top - rect.top);
+        if (beyond > worst) { worst = beyond; furthest = owner; }
+    };
+    const clipped = [];
+    for (const element of slide.querySelectorAll('*')) {
+        if (element.closest('aside.notes') || getComputedStyle(element).display === 'none') continue;
+        for (const rect of element.getClientRects()) grow(rect, element);
+        const style = getComputedStyle(element);
+        if ((style.overflowX !== 'visible' && element.scrollWidth > element.clientWidth + 2) ||
+            (style.overflowY !== 'visible' && element.scrollHeight > element.clientHeight + 2)) {
+            clipped.push(describe(element) + ` shows ${element.clientWidth}x${element.clientHeight} of ${element.scrollWidth}x${element.scrollHeight}`);
+        }
+    }
+    const walker = document.createTreeWalker(slide, NodeFilter.SHOW_TEXT);
+    const range = document.createRange();
+    while (walker.nextNode()) {
+        const node = walker.currentNode;
+        if (!node.textContent.trim() || node.parentElement.closest('aside.notes, script, style')) continue;
+        range.selectNodeContents(node);
+        for (const rect of range.getClientRects()) grow(rect, node.parentElement);
+    }
+    const widgets = [];
+    for (const element of slide.querySelectorAll(
+            '.jupyter-widgets, .widget-area, script[type^="application/vnd.jupyter.widget"]')) widgets.push(describe(element));
+    for (const output of slide.querySelectorAll('.jp-OutputArea-output')) {
+        const text = output.textContent.trim();
+        if (/^(Loading widget|Error displaying widget)/.test(text) || /^[A-Za-z]\\w*\\((children|value|description|options|layout)=/.test(text))
+            widgets.push(describe(output));
+    }
+    const heading = slide.querySelector('h1, h2, h3, p, pre');
+    const over = content ? {
+        right: (content.right - box.right) / scale, bottom: (content.bottom - box.bottom) / scale,
+        left: (box.left - content.left) / scale, top: (box.top - content.top) / scale} : {right: 0, bottom: 0, left: 0, top: 0};
+    return {title: heading ? heading.textContent.replace(/¶/g, '').trim().slice(0, 60).replace(/\\s+/g, ' ') : '',
+            over, furthest: furthest ? describe(furthest) : '', clipped, widgets,
+            fitScale: parseFloat(slide.dataset.fitScale || '1')};
+}"""
+
+
+def walk_deck(page, deck: Path) -> list[dict]:
+    """Open a deck at 1280x720 and measure every slide on show, in order; one dict per slide, with
+    "number" (1-based), "h" and "v" (reveal's indices, as in the URL #/h/v) and MEASURE_SLIDE's fields."""
+    page.set_viewport_size(SCREEN)
+    page.goto(f"{deck.as_uri()}?transition=none")  # reveal.js reads its settings from the query too
+    page.wait_for_selector(".reveal.ready", timeout=30_000)
+    page.wait_for_function("() => window.MathJax && MathJax.Hub && MathJax.Hub.queue.pending === 0", timeout=30_000)
+    indices = page.evaluate(
+        """() => [...document.querySelectorAll('.reveal .slides > section')].flatMap((top, h) => {
+            const inner = [...top.querySelectorAll(':scope > section')];
+            return inner.length ? inner.map((_, v) => [h, v]) : [[h, 0]];
+        })""")
+    measured = []
+    for number, (h, v) in enumerate(indices, start=1):
+        page.evaluate(f"location.hash = '#/{h}/{v}'")
+        page.wait_for_function(
+            f"""() => {{ const present = document.querySelectorAll('.reveal .slides > section.present');
+                        const top = document.querySelectorAll('.reveal .slides > section')[{h}];
+                        return present.length === 1 && present[0] === top &&
+                               (!top.querySelector('section') || top.querySelectorAll(':scope > section')[{v}].classList.contains('present')); }}""",
+            timeout=10_000)
+        page.evaluate("() => new Promise(done => MathJax.Hub.Queue(() => requestAnimationFrame(() => requestAnimationFrame(done))))")
+        slide = page.evaluate(MEASURE_SLIDE)
+        assert slide is not None, f"{deck.name}: no slide on show at #/{h}/{v}"
+        measured.append({"number": number, "h": h, "v": v, **slide})
+    return measured
+
+
+def slide_problems(name: str, slides: list[dict]) -> list[str]:
+    """What is wrong with a deck's slides, one line each, naming the deck and the slide."""
+    problems = []
+    for slide in slides:
+        where = f"{name} slide {slide['number']} (#/{slide['h']}/{slide['v']}, {slide['title']!r})"
+        over = {side: round(px) for side, px in slide["over"].items() if px > TOLERANCE}
+        if over:
+            sides = ", ".join(f"{px} px past the {side}" for side, px in over.items())
+            problems.append(f"{where}: content runs {sides} of the 1280x720 slide even at scale {slide['fitScale']:g}; "
+                            f"furthest out: {slide['furthest']}")
+        for element in slide["clipped"]:
+            problems.append(f"{where}: cut off: {element}")
+        for widget in slide["widgets"]:
+            problems.append(f"{where}: a widget that a static deck cannot render: {widget}")
+    return problems
+
+
+def build_slides_module():
+    spec = importlib.util.spec_from_file_location("build_slides", ROOT / "tools" / "build_slides.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def all_decks():
+    """The deck of every notebook (notebooks/[0-9]*.ipynb and notebooks/solutions/*.ipynb), built once."""
+    slides = build_slides_module()
+    paths = slides.notebooks()
+    names = [slides.deck_name(path) for path in paths]
+    assert len(set(names)) == len(names) and len(paths) >= 8, f"decks: {names}"
+    decks = slides.build(paths, BUILD / "slides")
+    return {slides.deck_name(path): (deck, slides.expected_slides(nbformat.read(path, as_version=4))) for path, deck in zip(paths, decks)}
+
+
+def test_every_slide_fits_1280x720_and_shows_no_dead_widget(browser, all_decks):
+    page = browser.new_page(viewport=SCREEN)
+    problems, counted = [], 0
+    for name, (deck, expected) in all_decks.items():
+        slides = walk_deck(page, deck)
+        assert len(slides) == expected, f"{name}: walked {len(slides)} slides, the notebook has {expected}"
+        counted += len(slides)
+        problems += slide_problems(name, slides)
+    page.close()
+    assert counted > 10 * len(all_decks)
+    assert not problems, f"{len(problems)} problems in the decks:\n" + "\n".join(problems)
+
+
+def test_the_slide_check_sees_an_overlong_slide_and_a_widget(browser, tmp_path):
+    """The control: a synthetic notebook with a slide far too long to fit even at half size and a widget
+    output; the check must report each, by deck and slide number, and pass the slides that fit."""
+    slides = build_slides_module()
+    cell = lambda kind, source, slide_type, **extra: getattr(nbformat.v4, f"new_{kind}_cell")(
+        source, metadata={"slideshow": {"slide_type": slide_type}}, **extra)
+    overlong = "\n".join(f"- point {i}: " + "a long line of prose that wraps " * 3 for i in range(80))
+    widget = cell("code", "interact(f, x=1)", "slide", execution_count=2, outputs=[nbformat.v4.new_output(
+        "display_data", data={"text/plain": "interactive(children=(IntSlider(value=1, description='x'), Output()))"})])
+    cells = [cell("markdown", "# Fits", "slide"), cell("markdown", "## Too long\n\n" + overlong, "slide"),
+             cell("code", "x = 1", "subslide", execution_count=1), widget]
+    notebook = nbformat.v4.new_notebook(cells=cells)
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    path = tmp_path / "synthetic.ipynb"
+    nbformat.write(notebook, path)
+    deck = slides.build([path], tmp_path / "slides")[0]
+    page = browser.new_page(viewport=SCREEN)
+    measured = walk_deck(page, deck)
+    page.close()
+    assert [(s["h"], s["v"]) for s in measured] == [(0, 0), (1, 0), (1, 1), (2, 0)]
+    problems = slide_problems("synthetic", measured)
+    assert measured[0]["fitScale"] == 1 and not slide_problems("synthetic", measured[:1])
+    assert measured[1]["fitScale"] == slides.FIT_FLOOR  # scaled as far as the floor, and still too long
+    assert any(p.startswith("synthetic slide 2 (#/1/0, 'Too long')") and "past the bottom" in p for p in problems), problems
+    assert not slide_problems("synthetic", measured[2:3])  # a short code slide fits
+    assert any(p.startswith("synthetic slide 4 (#/2/0") and "widget" in p for p in problems), problems

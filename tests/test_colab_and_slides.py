@@ -161,3 +161,65 @@ def test_slide_rules(load_script):
     assert sync.slide_type(code("import torch\nfrom d2lhelpers import (a,\n    b)"), None) == "skip"
     assert sync.slide_type(code("assert x > 0\nprint('ok')"), None) == "fragment"
     assert sync.slide_type(code("x = f()\nprint(x)"), None) == "-"
+
+
+def test_widgets_are_skipped_and_long_slides_split(load_script):
+    """Issue 15: a widget cell is skipped on the slides (a static deck cannot run it); a cell that would make
+    its slide taller than the budget starts a subslide; a cell that fits continues the slide."""
+    sync = load_script("tools/sync_navigation.py")
+    markdown, code = nbformat.v4.new_markdown_cell, nbformat.v4.new_code_cell
+    tall = code("\n".join(f"x{i} = {i}" for i in range(23)), outputs=[nbformat.v4.new_output(
+        "stream", name="stdout", text="".join(f"line {i}\n" for i in range(10)))])
+    notebook = nbformat.v4.new_notebook(cells=[
+        markdown("## A section"), code("y = 1"), tall,
+        code("import ipywidgets\nipywidgets.interact(f, x=1)"), code("show(1)", metadata={"tags": ["widget"]}),
+        code("draw_static_figure()")])
+    assert sync.estimated_height(tall) > sync.SLIDE_BUDGET / 2
+    sync.ensure_slide_metadata(notebook)
+    types_ = [c.metadata["slideshow"]["slide_type"] for c in notebook.cells]
+    assert types_ == ["slide", "-", "subslide", "skip", "skip", "-"]
+    notebook.cells[3].metadata["slideshow"]["slide_type"] = "-"  # set by hand: a widget is skipped all the same
+    sync.ensure_slide_metadata(notebook)
+    assert notebook.cells[3].metadata["slideshow"]["slide_type"] == "skip"
+    # --reflow-slides: a type the rules set earlier ("-", before the cell grew) is derived again; one set by
+    # hand (a fragment where the rules say "-") is kept
+    notebook.cells[2].metadata["slideshow"]["slide_type"] = "-"
+    notebook.cells[1].metadata["slideshow"]["slide_type"] = "fragment"
+    sync.forget_rule_slide_types(notebook)
+    sync.ensure_slide_metadata(notebook)
+    assert [c.metadata["slideshow"]["slide_type"] for c in notebook.cells] == ["slide", "fragment", "subslide", "skip", "skip", "-"]
+
+
+def image_outputs(cell: nbformat.NotebookNode) -> int:
+    return sum("image/png" in output.get("data", {}) for output in cell.get("outputs", []))
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_every_widget_has_a_static_figure_on_the_slides(path, load_script):
+    """Each widget cell is skipped on the slides and followed, before the next prose, by a code cell on the
+    slides that draws a figure: the static version of what the widget shows."""
+    sync = load_script("tools/sync_navigation.py")
+    cells = nbformat.read(path, as_version=4).cells
+    for i, cell in enumerate(cells):
+        if cell.cell_type != "code" or not sync.is_widget(cell) or "colab-setup" in cell.metadata.get("tags", []):
+            continue
+        assert cell.metadata["slideshow"]["slide_type"] == "skip", f"cell {i}: a widget on the slides"
+        after = []
+        for later in cells[i + 1:]:
+            if later.cell_type == "markdown":
+                break
+            after.append(later)
+        shown = [c for c in after if c.metadata["slideshow"]["slide_type"] != "skip"]
+        assert any(image_outputs(c) for c in shown), f"cell {i}: a widget with no static figure after it on the slides"
+
+
+def test_headings_inside_a_markdown_cell_start_their_own_slide(load_script):
+    slides = load_script("tools/build_slides.py")
+    text = "Prose.\n\n## Summary\n\n- a\n\n```python\n# a comment, not a heading\n```\n### Exercises\n1. b"
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(text, metadata={"slideshow": {"slide_type": "subslide"}})])
+    split = slides.split_for_slides(notebook).cells
+    assert [(c.source.splitlines()[0], c.metadata["slideshow"]["slide_type"]) for c in split] == [
+        ("Prose.", "subslide"), ("## Summary", "slide"), ("### Exercises", "subslide")]
+    assert "# a comment, not a heading" in split[1].source
+    assert len(notebook.cells) == 1 and notebook.cells[0].source == text  # the notebook itself is unchanged
+    assert slides.expected_slides(notebook) == 3

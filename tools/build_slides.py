@@ -12,6 +12,9 @@ Usage: python tools/build_slides.py [notebooks ...] [--out build/slides]
 from __future__ import annotations
 
 import argparse
+import copy
+import importlib.util
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -32,6 +35,10 @@ ASSETS = {
 }
 MATHJAX_CONFIG = "?config=TeX-AMS_CHTML-full,Safe"
 MERMAID_STUB = "export default { initialize() {} };\n"  # the template imports mermaid; no notebook uses it
+TEMPLATES = Path(__file__).resolve().parent / "slides_template"  # alexnet-reveal: nbconvert's reveal, fitted
+WIDTH, HEIGHT = 1280, 720  # the screen every slide must fit (a browser test checks each slide of each deck)
+FIT_FLOOR = 0.6  # the deck scales a slide that is too big down to fit, but never below this: text stays legible
+SPLIT_HEIGHT = 1100  # px (estimated, at full size): a code cell taller than this shows its output on a slide of its own
 
 
 def copy_assets(out: Path) -> None:
@@ -54,9 +61,9 @@ def copy_assets(out: Path) -> None:
 
 def exporter() -> SlidesExporter:
     """nbconvert's slides exporter, pointed at the local copies instead of CDNs."""
-    slides = SlidesExporter()
+    slides = SlidesExporter(extra_template_basedirs=[str(TEMPLATES)], template_name="alexnet-reveal")
     slides.reveal_url_prefix = f"{VENDOR}/reveal.js"
-    slides.reveal_scroll = True  # long slides scroll instead of being cut off
+    slides.reveal_width, slides.reveal_height = str(WIDTH), str(HEIGHT)  # content is fitted, never scrolled
     slides.reveal_theme = "white"  # its fonts ship with reveal.js; "simple", the default, loads Google Fonts
     slides.jquery_url = f"{VENDOR}/jquery/dist/jquery.min.js"
     slides.require_js_url = f"{VENDOR}/requirejs/require.js"
@@ -67,21 +74,96 @@ def exporter() -> SlidesExporter:
     return slides
 
 
+def sync_navigation():
+    """tools/sync_navigation.py, for its estimate of a cell's height on a slide."""
+    spec = importlib.util.spec_from_file_location("sync_navigation", Path(__file__).with_name("sync_navigation.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def split_for_slides(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """A copy of the notebook as the deck shows it; the notebook itself is not changed.
+
+    - A heading inside a markdown cell starts a cell of its own, which starts a slide (`#`, `##`) or a
+      subslide (`###`) as a heading at the top of a cell does: a cell of prose followed by "## Summary"
+      would otherwise put both on one slide.
+    - A code cell too tall for one slide even at the smallest scale (FIT_FLOOR) shows its code on one
+      slide and its outputs on the next subslides, as many as they need.
+    """
+    notebook = copy.deepcopy(notebook)
+    height = sync_navigation().estimated_height
+    cells = []
+    for cell in notebook.cells:
+        slide_type = cell.metadata.get("slideshow", {}).get("slide_type")
+        if slide_type in ("skip", "notes"):
+            cells.append(cell)
+            continue
+        if cell.cell_type == "code":
+            cells.append(cell)
+            if cell.get("outputs") and height(cell) > SPLIT_HEIGHT:
+                groups = [[]]  # the outputs, on as many subslides as they need
+                for output in cell.outputs:
+                    trial = nbformat.v4.new_code_cell("", outputs=groups[-1] + [output])
+                    if groups[-1] and height(trial) > SPLIT_HEIGHT:
+                        groups.append([])
+                    groups[-1].append(output)
+                for number, outputs in enumerate(groups, start=1):
+                    part = copy.deepcopy(cell)
+                    part.outputs = outputs
+                    part.metadata["slideshow"] = {"slide_type": "subslide"}
+                    part.metadata.setdefault("transient", {})["remove_source"] = True
+                    if "id" in part:
+                        part["id"] = f"{part['id']}-output-{number}"
+                    cells.append(part)
+                cell.outputs = []
+            continue
+        if cell.cell_type != "markdown":
+            cells.append(cell)
+            continue
+        parts, fenced = [[]], False
+        for line in cell.source.splitlines():
+            fenced ^= line.lstrip().startswith(("```", "~~~"))
+            if not fenced and re.match(r"#{1,3} ", line) and any(l.strip() for l in parts[-1]):
+                parts.append([])
+            parts[-1].append(line)
+        parts = ["\n".join(part).strip("\n") for part in parts]
+        cells.append(cell)
+        cell.source = parts[0]
+        for part in parts[1:]:
+            level = "slide" if part.startswith(("# ", "## ")) else "subslide"
+            cells.append(nbformat.v4.new_markdown_cell(part, metadata={"slideshow": {"slide_type": level}}))
+    notebook.cells = cells
+    return notebook
+
+
 def expected_slides(notebook: nbformat.NotebookNode) -> int:
     """How many slides reveal.js will count: every cell that starts a slide or a subslide."""
-    return sum(cell.metadata.get("slideshow", {}).get("slide_type") in ("slide", "subslide") for cell in notebook.cells)
+    cells = split_for_slides(notebook).cells
+    return sum(cell.metadata.get("slideshow", {}).get("slide_type") in ("slide", "subslide") for cell in cells)
+
+
+def notebooks() -> list[Path]:
+    """The series' notebooks, then the solutions (notebooks/solutions/) where there are any."""
+    folder = ROOT / "notebooks"
+    return sorted(folder.glob("[0-9]*.ipynb")) + sorted((folder / "solutions").glob("*.ipynb"))
+
+
+def deck_name(path: Path) -> str:
+    """out/<stem>.slides.html; a solution notebook's deck is solutions-<stem>.slides.html."""
+    return f"solutions-{path.stem}" if path.parent.name == "solutions" else path.stem
 
 
 def build(paths: list[Path], out: Path) -> list[Path]:
-    """Render each notebook as out/<stem>.slides.html; return the deck paths."""
+    """Render each notebook as out/<deck_name>.slides.html; return the deck paths."""
     out.mkdir(parents=True, exist_ok=True)
     copy_assets(out)
     slides = exporter()
     decks = []
     for path in paths:
-        notebook = nbformat.read(path, as_version=4)
-        html, _ = slides.from_notebook_node(notebook, resources={"metadata": {"name": path.stem}})
-        deck = out / f"{path.stem}.slides.html"
+        notebook = split_for_slides(nbformat.read(path, as_version=4))
+        html, _ = slides.from_notebook_node(notebook, resources={"metadata": {"name": path.stem}, "fit_floor": FIT_FLOOR})
+        deck = out / f"{deck_name(path)}.slides.html"
         deck.write_text(html, encoding="utf-8")
         decks.append(deck)
     return decks
@@ -89,10 +171,10 @@ def build(paths: list[Path], out: Path) -> list[Path]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("notebooks", nargs="*", type=Path, help="default: notebooks/[0-9]*.ipynb")
+    parser.add_argument("notebooks", nargs="*", type=Path, help="default: notebooks/[0-9]*.ipynb and notebooks/solutions/*.ipynb")
     parser.add_argument("--out", type=Path, default=ROOT / "build" / "slides")
     args = parser.parse_args()
-    paths = args.notebooks or sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))
+    paths = args.notebooks or notebooks()
     for deck in build(paths, args.out):
         print(f"wrote {deck.relative_to(ROOT) if deck.is_relative_to(ROOT) else deck}")
     print(f"open one in a browser, e.g. {args.out.name}/{paths[0].stem}.slides.html (press ? for the keys, S for notes)")

@@ -3,7 +3,7 @@
 Updates: the first and last cell of each notebook (tagged `navigation`; the first one has the
 "Open in Colab" link), the Colab set-up cell (tagged `colab-setup`, the first code cell), the cell
 tagged `series-map` in notebook 00, the part of README.md between the series-map markers, and the
-slide metadata of every cell that has none (see `slide_type`). The answer keys in
+slide metadata of every cell that has none (see `slide_type` and `ensure_slide_metadata`). The answer keys in
 notebooks/solutions/ (<NN>_solutions.ipynb) get the same cells, and each notebook's exercises cell ends
 with a link to its key. Notebooks and keys that do not exist yet are listed as "coming", without a link. The repository URL comes from pyproject.toml
 ([project.urls] Repository). `--check` changes nothing and exits 1 when a file is out of date
@@ -13,7 +13,10 @@ with a link to its key. Notebooks and keys that do not exist yet are listed as "
 from __future__ import annotations
 
 import argparse
+import base64
+import math
 import re
+import struct
 import sys
 from pathlib import Path
 
@@ -232,19 +235,90 @@ def ensure_colab_cell(notebook: nbformat.NotebookNode, folder: str = "notebooks"
     return False
 
 
+# The deck (tools/build_slides.py) lays slides out at 1280x720 and scales a slide that is too tall down to
+# fit, never below half size. A slide holds at most SLIDE_BUDGET px of content at full size (a scale of
+# 0.8 or more, as estimated): a cell that would take the slide past it starts a subslide. Heights are estimates, in px
+# at full size, of what the deck draws (its fonts: prose 19 px, code 17 px; figures at most 560 px high).
+SLIDE_BUDGET = 900
+PROSE_LINE, PROSE_CHARS, CODE_LINE, CODE_CHARS, FIGURE_MAX = 28, 110, 24, 115, 560
+WIDGET_TAG = "widget"  # an interactive widget: skipped on the slides, where the static figure after it shows
+
+
+def wrapped_lines(text: str, width: int) -> int:
+    return sum(max(1, math.ceil(len(line) / width)) for line in text.splitlines())
+
+
+def png_height(data: str, width: int = 1280) -> int:
+    """The height at which the deck draws a base64 PNG: at most the slide's width and FIGURE_MAX high."""
+    header = base64.b64decode(data[:44])
+    w, h = struct.unpack(">II", header[16:24])
+    return int(min(h * min(1.0, width / w), FIGURE_MAX))
+
+
+def estimated_height(cell: nbformat.NotebookNode) -> int:
+    """Roughly how many px of a 1280-wide slide the cell takes at full size."""
+    if cell.cell_type != "code":
+        height = 0
+        for line in cell.source.splitlines():
+            if line.startswith("#"):
+                height += 70
+            elif line.strip():
+                height += PROSE_LINE * math.ceil(len(line) / PROSE_CHARS) + (6 if line.lstrip()[:2] in ("- ", "1.") else 0)
+            else:
+                height += 14
+        return height + 20
+    height = CODE_LINE * wrapped_lines(cell.source, CODE_CHARS) + 20
+    for output in cell.get("outputs", []):
+        data = output.get("data", {})
+        if output.output_type == "stream":
+            height += CODE_LINE * wrapped_lines(output.text, CODE_CHARS) + 10
+        elif "image/png" in data:
+            height += png_height(data["image/png"]) + 10
+        elif "text/html" in data:
+            html = "".join(data["text/html"])
+            height += 32 * max(1, html.count("<tr")) + 10
+        elif output.output_type == "error":
+            height += CODE_LINE * len(output.get("traceback", [])) + 10
+        else:
+            height += CODE_LINE * wrapped_lines(data.get("text/plain", ""), CODE_CHARS) + 10
+    return height
+
+
+def is_widget(cell: nbformat.NotebookNode) -> bool:
+    """A cell that shows an interactive widget: tagged `widget`, or one that uses ipywidgets."""
+    return WIDGET_TAG in cell.metadata.get("tags", []) or (cell.cell_type == "code" and "ipywidgets" in cell.source)
+
+
 def ensure_slide_metadata(notebook: nbformat.NotebookNode) -> bool:
-    """Give every cell a slide type: generated cells are skipped, the others keep theirs or get one."""
-    changed = False
+    """Give every cell a slide type: generated cells and widgets are skipped, the others keep theirs or get
+    one from `slide_type`; a cell that would make its slide taller than SLIDE_BUDGET starts a subslide."""
+    changed, used = False, 0
     for i, cell in enumerate(notebook.cells):
         tags = cell.metadata.get("tags", [])
         current = cell.metadata.get("slideshow", {}).get("slide_type")
-        wanted = "skip" if {"navigation", "colab-setup"} & set(tags) else current
+        wanted = "skip" if {"navigation", "colab-setup"} & set(tags) or is_widget(cell) else current
+        height = estimated_height(cell)
         if wanted is None:
             wanted = slide_type(cell, notebook.cells[i - 1] if i else None)
+            if wanted in ("-", "fragment") and used and used + height > SLIDE_BUDGET:
+                wanted = "subslide"
+        if wanted in ("slide", "subslide"):
+            used = 0
+        if wanted not in ("skip", "notes"):
+            used += height
         if wanted != current:
             cell.metadata["slideshow"] = {"slide_type": wanted}
             changed = True
     return changed
+
+
+def forget_rule_slide_types(notebook: nbformat.NotebookNode) -> None:
+    """Drop the slide types that `slide_type` alone gives (set by an earlier run, not by hand), so that
+    `ensure_slide_metadata` derives them again with the slide budget (--reflow-slides)."""
+    for i, cell in enumerate(notebook.cells):
+        current = cell.metadata.get("slideshow", {}).get("slide_type")
+        if current is not None and current == slide_type(cell, notebook.cells[i - 1] if i else None):
+            del cell.metadata["slideshow"]
 
 
 def map_markdown(prefix: str = "") -> str:
@@ -255,7 +329,7 @@ def map_markdown(prefix: str = "") -> str:
     return "\n".join(lines)
 
 
-def sync_notebook(path: Path, index: int, write: bool, key: bool = False) -> bool:
+def sync_notebook(path: Path, index: int, write: bool, key: bool = False, reflow: bool = False) -> bool:
     """Rewrite the generated cells of one notebook (or of its answer key); True when something changed (or would)."""
     notebook = nbformat.read(path, as_version=4)
     nav = [c for c in notebook.cells if "navigation" in c.metadata.get("tags", [])]
@@ -263,6 +337,11 @@ def sync_notebook(path: Path, index: int, write: bool, key: bool = False) -> boo
     if len(nav) != 2 or notebook.cells[0] is not nav[0] or notebook.cells[-1] is not nav[1]:
         raise SystemExit(f"{path.name}: the first and the last cell must be markdown cells tagged 'navigation'")
     changed = ensure_colab_cell(notebook, "notebooks/solutions" if key else "notebooks")
+    if reflow:
+        before = [cell.metadata.get("slideshow") for cell in notebook.cells]
+        forget_rule_slide_types(notebook)
+        ensure_slide_metadata(notebook)
+        changed = changed or before != [cell.metadata.get("slideshow") for cell in notebook.cells]
     changed = ensure_slide_metadata(notebook) or changed
     navigation = key_navigation_markdown if key else navigation_markdown
     generated = [(nav[0], navigation(index, colab=True)), (nav[1], navigation(index))]
@@ -288,6 +367,9 @@ def sync_readme(write: bool) -> bool:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="change nothing; exit 1 if a file is out of date")
+    parser.add_argument("--reflow-slides", action="store_true",
+                        help="derive again the slide types that the rules set (not those set by hand), e.g. after "
+                             "a cell's output grew: a slide that got too long is split")
     args = parser.parse_args()
     stems = [stem for stem, _, _ in SERIES]
     unknown = sorted(p.stem for p in NOTEBOOKS.glob("[0-9][0-9]_*.ipynb") if p.stem not in stems)
@@ -298,10 +380,11 @@ def main() -> int:
     if strays:
         raise SystemExit(f"answer keys without a notebook in SERIES: {', '.join(strays)} (name them <NN>_solutions.ipynb)")
     stale = [
-        f"{stem}.ipynb" for i, stem in enumerate(stems) if exists(stem) and sync_notebook(NOTEBOOKS / f"{stem}.ipynb", i, write)
+        f"{stem}.ipynb" for i, stem in enumerate(stems) if exists(stem) and sync_notebook(NOTEBOOKS / f"{stem}.ipynb", i, write,
+                                                                          reflow=args.reflow_slides)
     ] + [
         f"solutions/{key_stem(i)}.ipynb" for i in range(len(SERIES))
-        if has_key(i) and sync_notebook(SOLUTIONS / f"{key_stem(i)}.ipynb", i, write, key=True)
+        if has_key(i) and sync_notebook(SOLUTIONS / f"{key_stem(i)}.ipynb", i, write, key=True, reflow=args.reflow_slides)
     ] + (["README.md"] if sync_readme(write) else [])
     for name in stale:
         print(f"{'out of date' if args.check else 'updated'}: {name}")

@@ -167,13 +167,16 @@ def key_navigation_markdown(index: int, colab: bool = False) -> str:
              f"the notebook: {link(index, '../')}"]
     keys = [i for i in range(len(SERIES)) if has_key(i)]
     position = keys.index(index)
-    if position > 0:
-        parts.append(f"← {key_link(keys[position - 1], '')}")
-    if position + 1 < len(keys):
-        parts.append(f"{key_link(keys[position + 1], '')} →")
-    if colab:
-        parts.append(f"[Open in Colab]({colab_url(key_stem(index), 'notebooks/solutions')})")
-    return " · ".join(parts)
+    return navigation_line(parts, key_link(keys[position - 1], "") if position > 0 else None,
+                           key_link(keys[position + 1], "") if position + 1 < len(keys) else None,
+                           colab_url(key_stem(index), "notebooks/solutions") if colab else None)
+
+
+def navigation_line(parts: list[str], previous: str | None, following: str | None, colab: str | None) -> str:
+    """`parts`, then the previous and next links and the Colab link where there are any, joined with dots."""
+    links = [f"← {previous}" if previous else None, f"{following} →" if following else None,
+             f"[Open in Colab]({colab})" if colab else None]
+    return " · ".join(parts + [link for link in links if link])
 
 
 def with_key_line(source: str, index: int) -> str:
@@ -188,14 +191,10 @@ def with_key_line(source: str, index: int) -> str:
 
 def navigation_markdown(index: int, colab: bool = False) -> str:
     """One line: contents, previous and next notebook (and, at the top, the Colab link)."""
-    parts = ["**AlexNet series**", "[Contents](00_start_here.ipynb)"]
-    if index > 0:
-        parts.append(f"← {link(index - 1)}")
-    if index + 1 < len(SERIES):
-        parts.append(f"{link(index + 1)} →")
-    if colab:
-        parts.append(f"[Open in Colab]({colab_url(SERIES[index][0])})")
-    return " · ".join(parts)
+    return navigation_line(["**AlexNet series**", "[Contents](00_start_here.ipynb)"],
+                           link(index - 1) if index > 0 else None,
+                           link(index + 1) if index + 1 < len(SERIES) else None,
+                           colab_url(SERIES[index][0]) if colab else None)
 
 
 def slide_type(cell: nbformat.NotebookNode, previous: nbformat.NotebookNode | None) -> str:

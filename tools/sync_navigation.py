@@ -176,7 +176,7 @@ def navigation_line(parts: list[str], previous: str | None, following: str | Non
     """`parts`, then the previous and next links and the Colab link where there are any, joined with dots."""
     links = [f"← {previous}" if previous else None, f"{following} →" if following else None,
              f"[Open in Colab]({colab})" if colab else None]
-    return " · ".join(parts + [link for link in links if link])
+    return " · ".join(parts + [item for item in links if item])
 
 
 def with_key_line(source: str, index: int) -> str:

@@ -53,14 +53,38 @@ POOL_AFTER = (1, 2, 5)  # the convolution layers followed by a 3x3/2 pooling lay
 
 
 def alexnet_features(in_channels: int = 1, activation: type[nn.Module] = nn.ReLU, pooling: str = "max",
-                     lrn: bool = False, width: float = 1.0, extra_convs: int = 0,
-                     pool_after: tuple[int, ...] = POOL_AFTER,
-                     first_conv: tuple[int, int, int] = (11, 4, 1)) -> nn.Sequential:
+                     lrn: bool = False) -> nn.Sequential:
     """AlexNet's five convolution layers with ReLU and three overlapping 3x3/2 max-pooling layers.
 
     Notebook 07 swaps the parts: `activation` (nn.Sigmoid), `pooling` ("avg"), and `lrn=True` adds the
-    paper's local response normalisation after the first two ReLUs. Notebook 08 reshapes it: `width`
-    scales every layer's channels, `extra_convs` adds 3x3 layers of conv4's width after conv4,
+    paper's local response normalisation after the first two ReLUs.
+    """
+    if pooling not in POOLING:
+        raise ValueError(f"pooling must be one of {', '.join(POOLING)}, got {pooling!r}")
+    pool = POOLING[pooling]
+
+    def normalise() -> list[nn.Module]:
+        return [paper_lrn()] if lrn else []
+
+    return nn.Sequential(
+        nn.Conv2d(in_channels, 96, kernel_size=11, stride=4, padding=1), activation(), *normalise(),
+        pool(kernel_size=3, stride=2),
+        nn.Conv2d(96, 256, kernel_size=5, padding=2), activation(), *normalise(),
+        pool(kernel_size=3, stride=2),
+        nn.Conv2d(256, 384, kernel_size=3, padding=1), activation(),
+        nn.Conv2d(384, 384, kernel_size=3, padding=1), activation(),
+        nn.Conv2d(384, 256, kernel_size=3, padding=1), activation(),
+        pool(kernel_size=3, stride=2),
+    )  # fmt: skip
+
+
+def reshaped_alexnet_features(in_channels: int = 1, activation: type[nn.Module] = nn.ReLU, pooling: str = "max",
+                              lrn: bool = False, width: float = 1.0, extra_convs: int = 0,
+                              pool_after: tuple[int, ...] = POOL_AFTER,
+                              first_conv: tuple[int, int, int] = (11, 4, 1)) -> nn.Sequential:
+    """`alexnet_features` reshaped for notebook 08's questions; with the default shape it builds the same layers.
+
+    `width` scales every layer's channels, `extra_convs` adds 3x3 layers of conv4's width after conv4,
     `pool_after` lists which of the book's five convolution layers (1-based, extra layers not counted)
     are followed by pooling, and `first_conv` is conv1's (kernel, stride, padding).
     """
@@ -96,13 +120,16 @@ def alexnet(
 
     The flatten size is derived with `conv_output_size` (256 * 5 * 5 = 6400 at 224), so any size from
     the smallest valid one (65) upward works; a smaller one raises ValueError naming that minimum.
-    The other arguments are for the experiments of notebooks 07 and 08 (see `alexnet_features`;
+    The other arguments are for the experiments of notebooks 07 and 08 (see `alexnet_features` and
+    `reshaped_alexnet_features`;
     `hidden_layers` and `hidden_width` shape the dense part); the model remembers `image_size` and
     refuses other sizes with a clear error.
     """
     if hidden_layers < 0 or hidden_width < 1:
         raise ValueError(f"need hidden_layers >= 0 and hidden_width >= 1, got {hidden_layers} and {hidden_width}")
-    features = alexnet_features(in_channels, activation, pooling, lrn, width, extra_convs, pool_after, first_conv)
+    reshaped = (width, extra_convs, tuple(pool_after), tuple(first_conv)) != (1.0, 0, POOL_AFTER, (11, 4, 1))
+    features = (reshaped_alexnet_features(in_channels, activation, pooling, lrn, width, extra_convs, pool_after, first_conv)
+                if reshaped else alexnet_features(in_channels, activation, pooling, lrn))
     side = spatial_sizes(features, image_size)[-1]
     if side < 1:
         smallest = smallest_valid_input(features)

@@ -5,7 +5,7 @@ import torch
 from torch import nn
 
 from d2lhelpers.costs import count_parameters
-from d2lhelpers.models import alexnet, alexnet_2012, alexnet_features, lenet
+from d2lhelpers.models import alexnet, alexnet_2012, alexnet_features, lenet, reshaped_alexnet_features
 from d2lhelpers.shapes import smallest_valid_input, spatial_sizes
 
 
@@ -90,6 +90,11 @@ def test_hidden_layers_and_width(layers, width):
     assert len(linear) == layers + 1 and all(m.out_features == width for m in linear[:-1])
     with torch.no_grad():
         assert net.eval()(torch.zeros(1, 1, 65, 65)).shape == (1, 10)
+
+
+@pytest.mark.parametrize("parts", [{}, {"lrn": True}, {"pooling": "avg", "activation": nn.Sigmoid}])
+def test_the_reshaped_builder_at_its_defaults_is_the_books_feature_extractor(parts):
+    assert str(reshaped_alexnet_features(**parts)) == str(alexnet_features(**parts))
 
 
 def test_the_shape_arguments_default_to_the_books_alexnet():

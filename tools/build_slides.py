@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import functools
 import importlib.util
 import re
 import shutil
@@ -74,8 +75,9 @@ def exporter() -> SlidesExporter:
     return slides
 
 
+@functools.cache
 def sync_navigation():
-    """tools/sync_navigation.py, for its estimate of a cell's height on a slide."""
+    """tools/sync_navigation.py (loaded once), for its estimate of a cell's height on a slide."""
     spec = importlib.util.spec_from_file_location("sync_navigation", Path(__file__).with_name("sync_navigation.py"))
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

@@ -16,6 +16,7 @@ One module per concern; each names the notebook that introduces it:
 - models       the book's AlexNet (which knows its input size), the 2012 network, LeNet, a small CNN (03)
 - costs        parameters, multiply-adds and memory, layer by layer (03)
 - tables       display tables, and the README's generated sections (03)
+- widgets      interactive figures: a sentence instead of the widget's repr where no kernel runs, drawn in place (03, 06)
 - batches      model-ready batches made on the device: resize, standardise, augment (04)
 - precision    bf16, fp16 or fp32 from the hardware, with the reason (05)
 - training     the loop: one step, one epoch, evaluation, `train` with resumption (05)

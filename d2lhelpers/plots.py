@@ -6,7 +6,8 @@ geometry and the stepped convolution at the end come from notebook 03.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Sequence
 
 import matplotlib.pyplot as plt
 import pandas as pd
@@ -17,7 +18,21 @@ from matplotlib.ticker import FuncFormatter
 
 from d2lhelpers.shapes import conv_output_size
 
+FONT = 11  # pt, the smallest text of every figure: at 100 dpi, 15 px, readable in a notebook and on a slide
 
+
+def readable(draw: Callable[..., plt.Figure]) -> Callable[..., plt.Figure]:
+    """Make `draw`'s figure with FONT as matplotlib's default size (labels, ticks, legends, titles)."""
+
+    @functools.wraps(draw)
+    def wrapper(*args, **kwargs) -> plt.Figure:
+        with plt.rc_context({"font.size": FONT}):
+            return draw(*args, **kwargs)
+
+    return wrapper
+
+
+@readable
 def show_images(
     images: torch.Tensor, titles: Sequence[str] | None = None, ncols: int = 8, scale: float = 1.5,
     suptitle: str | None = None,
@@ -35,13 +50,14 @@ def show_images(
         if i < len(images):
             ax.imshow(images[i], cmap="gray")
             if titles is not None:
-                ax.set_title(titles[i], fontsize=10)
+                ax.set_title(titles[i], fontsize=FONT)
     if suptitle:
         fig.suptitle(suptitle)
     fig.tight_layout()
     return fig
 
 
+@readable
 def plot_history(epochs: Sequence[dict[str, float]], title: str = "Training AlexNet", ax: plt.Axes | None = None) -> plt.Figure:
     """Train loss, train accuracy and test accuracy against the epoch."""
     if ax is None:
@@ -89,9 +105,10 @@ class LivePlot:
             self.handle.update(Markdown(note))
 
 
+@readable
 def plot_confusion_matrix(matrix: torch.Tensor, class_names: Sequence[str], title: str = "Confusion matrix") -> plt.Figure:
     """Counts of (true class, predicted class), with the counts written in the cells."""
-    fig, ax = plt.subplots(figsize=(8, 7))
+    fig, ax = plt.subplots(figsize=(7.5, 5.4))  # at most 560 px high: a slide shows it at full size
     ax.imshow(matrix, cmap="Blues")
     ticks = range(len(class_names))
     ax.set_xticks(ticks, class_names, rotation=45, ha="right")
@@ -101,11 +118,12 @@ def plot_confusion_matrix(matrix: torch.Tensor, class_names: Sequence[str], titl
     for i in ticks:
         for j in ticks:
             count = int(matrix[i, j])
-            ax.text(j, i, count, ha="center", va="center", fontsize=8, color="white" if count > high else "black")
+            ax.text(j, i, count, ha="center", va="center", fontsize=FONT, color="white" if count > high else "black")
     fig.tight_layout()
     return fig
 
 
+@readable
 def plot_accuracy_vs_time(
     rows: Sequence[dict], published: dict[str, float] | None = None,
     title: str = "Test accuracy against time",
@@ -117,11 +135,11 @@ def plot_accuracy_vs_time(
     fig, ax = plt.subplots(figsize=(9, 5.5))
     for row in rows:
         ax.scatter(row["total_s"], row["accuracy"], s=60, zorder=3)
-        ax.annotate(row["name"], (row["total_s"], row["accuracy"]), xytext=(6, 4), textcoords="offset points", fontsize=10)
+        ax.annotate(row["name"], (row["total_s"], row["accuracy"]), xytext=(6, 4), textcoords="offset points", fontsize=FONT)
     for label, value in (published or {}).items():
         ax.axhline(value, color="gray", linestyle="--", linewidth=0.8)
         ax.annotate(label, (0.01, value), xycoords=("axes fraction", "data"), xytext=(0, 2),
-                    textcoords="offset points", fontsize=8, color="dimgray")
+                    textcoords="offset points", fontsize=FONT, color="dimgray")
     ax.set_xscale("log")
     plain = FuncFormatter(lambda value, _: f"{value:g}")
     ax.xaxis.set_major_formatter(plain)
@@ -132,6 +150,7 @@ def plot_accuracy_vs_time(
     return fig
 
 
+@readable
 def plot_runs(runs: Sequence[dict], title: str) -> plt.Figure:
     """Training loss and test accuracy against the epoch, one line per variant (notebook 07).
 
@@ -154,6 +173,7 @@ def plot_runs(runs: Sequence[dict], title: str) -> plt.Figure:
     return fig
 
 
+@readable
 def plot_gradient_norms(norms: pd.DataFrame, title: str) -> plt.Figure:
     """Mean |gradient| per layer (rows) for several set-ups (columns), on a log scale (notebook 07)."""
     fig, ax = plt.subplots(figsize=(9, 4.5))
@@ -249,11 +269,12 @@ def _geometry_legend(target, lost: bool, strip: bool = False, ncol: int = 5) -> 
         handles += [Patch(facecolor="none", edgecolor=_WINDOW, linewidth=2.5, label="window at one position"),
                     Line2D([], [], marker="o", linestyle="none", color=_WINDOW, label="window centres: one per output pixel")]
     if isinstance(target, plt.Axes):
-        target.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.35), ncol=ncol, frameon=False, fontsize=10)
+        target.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.35), ncol=ncol, frameon=False, fontsize=FONT)
     else:
-        target.legend(handles=handles, loc="outside lower center", ncol=min(ncol, 3), frameon=False, fontsize=10)
+        target.legend(handles=handles, loc="outside lower center", ncol=min(ncol, 3), frameon=False, fontsize=FONT)
 
 
+@readable
 def draw_window_grid(
     n: int, kernel_size: int, stride: int = 1, padding: int = 0, position: tuple[int, int] | None = None,
 ) -> plt.Figure:
@@ -302,6 +323,7 @@ def draw_window_grid(
     return fig
 
 
+@readable
 def draw_window_strip(
     n: int, kernel_size: int, stride: int = 1, padding: int = 0, label: str | None = None,
     max_cells: int = 48, ax: plt.Axes | None = None,
@@ -331,11 +353,11 @@ def draw_window_strip(
         ax.add_patch(Rectangle((left, y), start + k - 0.08 - left, 0.45, facecolor=_WINDOW,
                                alpha=0.9 if i == out - 1 else 0.35, edgecolor=_WINDOW))
         if start >= first:
-            ax.text(start + k / 2, y + 0.22, str(i + 1), ha="center", va="center", fontsize=8,
+            ax.text(start + k / 2, y + 0.22, str(i + 1), ha="center", va="center", fontsize=FONT,
                     color="white" if i == out - 1 else "black")
     ticks = [c for c in range(first, m) if (c - p) % 5 == 0 and 0 <= c - p < n]
     ticks += [c for c in (p, p + n - 1) if c >= first and all(abs(c - t) > 2 for t in ticks)]
-    ax.set_xticks([c + 0.5 for c in ticks], [str(c - p) for c in ticks], fontsize=8)
+    ax.set_xticks([c + 0.5 for c in ticks], [str(c - p) for c in ticks], fontsize=FONT)
     ax.set_yticks([])
     ax.tick_params(axis="x", length=0, pad=2)
     ax.spines[:].set_visible(False)
@@ -348,6 +370,7 @@ def draw_window_strip(
     return fig
 
 
+@readable
 def draw_window_strips(layers: Sequence[tuple[str, int, int, int, int]], max_cells: int = 48) -> plt.Figure:
     """Several layers' strips, one under the other: (label, n, kernel_size, stride, padding) each (notebook 03)."""
     lanes = [min(_check_window(n, k, s, p), -(-k // s)) for _, n, k, s, p in layers]
@@ -397,7 +420,7 @@ def _number_grid(ax: plt.Axes, values: torch.Tensor, cmap: str, vmin: float, vma
             value = float(values[i, j])
             level = (value - vmin) / (vmax - vmin) if vmax > vmin else 0.5
             dark = level < 0.45 if cmap == "gray" else abs(level - 0.5) > 0.35
-            ax.text(j, i, fmt.format(value).replace("-", "−"), ha="center", va="center", fontsize=9,
+            ax.text(j, i, fmt.format(value).replace("-", "−"), ha="center", va="center", fontsize=FONT,
                     color="white" if dark else "black")
     ax.set_xticks([])
     ax.set_yticks([])
@@ -453,6 +476,7 @@ def _conv_step_size(image: torch.Tensor, kernel: torch.Tensor, cell: float = 0.4
     return units * cell + 1.0, image.shape[0] * cell + 1.1
 
 
+@readable
 def draw_conv_step(image: torch.Tensor, kernel: torch.Tensor, row: int, col: int, steps_done: int) -> plt.Figure:
     """Input with the window, kernel and output after `steps_done` of the multiply-adds of output pixel (row, col)
     (notebook 03): gold cells are done, the red one is the current product, earlier outputs are filled in."""
@@ -461,6 +485,7 @@ def draw_conv_step(image: torch.Tensor, kernel: torch.Tensor, row: int, col: int
     return fig
 
 
+@readable
 def draw_conv_steps(image: torch.Tensor, kernel: torch.Tensor, row: int, col: int, steps: Sequence[int] = (1, 2, 9)) -> plt.Figure:
     """A static sequence of `draw_conv_step` frames, one row each, for slides and saved notebooks (notebook 03).
 

@@ -454,8 +454,8 @@ def test_output_size_explorer_follows_its_slider(browser, jupyterlab):
     page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=60_000)
     run_all_cells_afresh(page)
 
-    # the explorer: the interact widget with a slider labelled "stride"
-    explorer = page.locator(".widget-interact").filter(has=page.locator(".widget-label", has_text=re.compile(r"^\s*stride\s*$")))
+    # the explorer: the box of sliders (d2lhelpers.widgets.interact_in_place) with one labelled "stride"
+    explorer = page.locator(".widget-vbox").filter(has=page.locator(".widget-label", has_text=re.compile(r"^\s*stride\s*$")))
     explorer = explorer.first
     explorer.wait_for(state="attached", timeout=30_000)
     # JupyterLab skips the layout of cells outside the view (CSS content-visibility): bring this one in
@@ -497,8 +497,54 @@ def test_output_size_explorer_follows_its_slider(browser, jupyterlab):
         page.wait_for_timeout(250)
     assert printed() == (expected, expected), (after, printed())
     explorer.locator(".jp-OutputArea-output img").first.wait_for(timeout=30_000)  # and the drawing is back
+
+    # quick presses, faster than the kernel redraws (issue 23: the figure used to leave for the log console)
+    handle = slider("input size").locator(".noUi-handle").first
+    handle.focus()
+    for key in ["ArrowRight"] * 5 + ["ArrowLeft"] * 2:
+        handle.press(key, delay=0)
+    deadline = time.monotonic() + 10
+    while settings()[0] != after[0] + 3 and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
+    final = settings()
+    assert final == (after[0] + 3, *after[1:]), (after, final)
+    expected = conv_output_size(*final)
+    deadline = time.monotonic() + 60
+    while printed() != (expected, expected) and time.monotonic() < deadline:
+        page.wait_for_timeout(250)
+    page.wait_for_timeout(2000)  # any late redraw lands
+    assert printed() == (expected, expected), (final, printed())
+    assert explorer.locator(".jp-OutputArea-output img").count() == 1, "the explorer's cell should show exactly one figure"
+    assert page.locator(".jp-LogConsoleStatusItem").inner_text().strip() == "", "something went to the log console"
     BUILD.mkdir(exist_ok=True)
     explorer.screenshot(path=str(BUILD / "jupyterlab-03-explorer.png"))
+    page.close()
+
+
+def test_committed_notebook_03_shows_sentences_not_widget_reprs(browser, jupyterlab):
+    """Opened untrusted and without running anything, each widget cell of 03 shows the sentence saved in place
+    of the widget (d2lhelpers.widgets.note_for), and no widget repr anywhere."""
+    import re
+
+    base, token = jupyterlab
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.goto(f"{base}/lab/tree/03_alexnet_layer_by_layer.ipynb?token={token}")
+    page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=60_000)
+    page.wait_for_timeout(3000)
+    cells = nbformat.read(ROOT / "notebooks" / "03_alexnet_layer_by_layer.ipynb", as_version=4).cells
+    widget_cells = [c for c in cells if c.cell_type == "code" and "interact_in_place(" in c.source]
+    assert len(widget_cells) == 3
+    notes = page.locator(".jp-OutputArea-output", has_text=re.compile(r"^\s*Interactive: run this cell"))
+    for index in range(notes.count()):  # JupyterLab lays out only what is near the view
+        notes.nth(index).evaluate("element => element.scrollIntoView({block: 'center'})")
+    assert notes.count() == len(widget_cells)
+    text = "\n".join(page.locator(".jp-NotebookPanel .jp-OutputArea-output").all_text_contents())
+    assert not re.search(r"\b(interactive|VBox|IntSlider)\(children=", text), "a widget repr is shown"
+    # the width a figure gets in a cell at 100% (tests/test_figure_text.py's NOTEBOOK_WIDTH must not exceed it)
+    width = page.locator(".jp-OutputArea-output").first.evaluate("element => element.getBoundingClientRect().width")
+    assert width >= 880, f"a cell's output area is {width:.0f} px wide at 1280x800"
+    notes.first.evaluate("element => element.scrollIntoView({block: 'center'})")
+    page.screenshot(path=str(BUILD / "jupyterlab-03-widget-note.png"))
     page.close()
 
 

@@ -33,3 +33,39 @@ def test_run_series_keeps_the_text_of_a_progress_bar_and_drops_its_view(load_scr
     assert views_without_state(notebook) == ["a" * 32]  # the control: this is what shows the error
     run_series.drop_widget_views(notebook)
     assert views_without_state(notebook) == [] and cell.outputs[0]["data"] == {"text/plain": "100%|##| 3/3"}
+
+
+# --- Issue 23: what a reader sees in a committed notebook, with no kernel and untrusted (GitHub, Colab, a
+# fresh checkout in JupyterLab): no widget repr where a widget was, and no SVG (untrusted JupyterLab hides it).
+ALL_NOTEBOOKS = NOTEBOOKS + sorted((ROOT / "notebooks" / "solutions").glob("*.ipynb"))
+WIDGET_REPR = ("interactive(", "VBox(", "HBox(", "IntSlider(", "Dropdown(", "Play(", "Output(")
+
+
+def unseen_outputs(notebook: nbformat.NotebookNode) -> list[str]:
+    """Outputs that a reader without a kernel sees as raw text or not at all: 'cell N: why', one each."""
+    found = []
+    for number, cell in enumerate(notebook.cells):
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            text = "".join(data.get("text/plain", ""))
+            if "image/svg+xml" in data:
+                found.append(f"cell {number}: image/svg+xml (untrusted JupyterLab shows only {text[:40]!r})")
+            if text.startswith(WIDGET_REPR) and not any(kind in data for kind in ("image/png", "text/html")):
+                found.append(f"cell {number}: a widget's repr {text[:50]!r}")
+    return found
+
+
+@pytest.mark.parametrize("path", ALL_NOTEBOOKS, ids=lambda p: p.stem)
+def test_committed_outputs_show_no_widget_repr_and_no_svg(path):
+    assert unseen_outputs(nbformat.read(path, as_version=4)) == []
+
+
+def test_the_check_sees_a_widget_repr_and_an_svg():
+    widget = nbformat.v4.new_code_cell("interact(f, x=1)")
+    widget.outputs = [nbformat.v4.new_output("display_data", data={"text/plain": "interactive(children=(IntSlider(value=1),))"})]
+    svg = nbformat.v4.new_code_cell("d2l.plot(x, y)")
+    svg.outputs = [nbformat.v4.new_output("display_data", data={"image/svg+xml": "<svg/>", "text/plain": "<Figure size 350x250>"})]
+    note = nbformat.v4.new_code_cell("show_widget(w, note)")
+    note.outputs = [nbformat.v4.new_output("display_data", data={"text/plain": "Interactive: run this cell", "text/html": "<p>…</p>"})]
+    found = unseen_outputs(nbformat.v4.new_notebook(cells=[widget, svg, note]))
+    assert [line.split(":")[0] for line in found] == ["cell 0", "cell 1"]

@@ -326,7 +326,7 @@ def draw_window_grid(
 @readable
 def draw_window_strip(
     n: int, kernel_size: int, stride: int = 1, padding: int = 0, label: str | None = None,
-    max_cells: int = 48, ax: plt.Axes | None = None,
+    max_cells: int = 40, ax: plt.Axes | None = None,
 ) -> plt.Figure:
     """One axis of the padded input as a strip of cells, every window position as a numbered bar under it
     (notebook 03). Inputs longer than `max_cells` show only their last `max_cells` cells, where the floor acts."""
@@ -371,7 +371,7 @@ def draw_window_strip(
 
 
 @readable
-def draw_window_strips(layers: Sequence[tuple[str, int, int, int, int]], max_cells: int = 48) -> plt.Figure:
+def draw_window_strips(layers: Sequence[tuple[str, int, int, int, int]], max_cells: int = 40) -> plt.Figure:
     """Several layers' strips, one under the other: (label, n, kernel_size, stride, padding) each (notebook 03)."""
     lanes = [min(_check_window(n, k, s, p), -(-k // s)) for _, n, k, s, p in layers]
     heights = [1.2 + 0.35 * lane for lane in lanes]

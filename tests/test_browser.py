@@ -542,7 +542,7 @@ def test_committed_notebook_03_shows_sentences_not_widget_reprs(browser, jupyter
     assert not re.search(r"\b(interactive|VBox|IntSlider)\(children=", text), "a widget repr is shown"
     # the width a figure gets in a cell at 100% (tests/test_figure_text.py's NOTEBOOK_WIDTH must not exceed it)
     width = page.locator(".jp-OutputArea-output").first.evaluate("element => element.getBoundingClientRect().width")
-    assert width >= 880, f"a cell's output area is {width:.0f} px wide at 1280x800"
+    assert width >= 840, f"a cell's output area is {width:.0f} px wide at 1280x800"
     notes.first.evaluate("element => element.scrollIntoView({block: 'center'})")
     page.screenshot(path=str(BUILD / "jupyterlab-03-widget-note.png"))
     page.close()

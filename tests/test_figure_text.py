@@ -21,7 +21,7 @@ import torch  # noqa: E402
 from d2lhelpers import plots  # noqa: E402
 from d2lhelpers.training import History  # noqa: E402
 
-NOTEBOOK_WIDTH = 900  # px: a code cell's output area in JupyterLab 4, 1280-wide window, file browser open
+NOTEBOOK_WIDTH = 840  # px: a code cell's output area in JupyterLab 4 at 100%, 1280x800 window, file browser open (848 measured)
 SLIDE_BOX = (1240, 560)  # px: the largest an image is shown on a 1280x720 slide (max-height in the template)
 NOTEBOOK_FLOOR, SLIDE_FLOOR = 10.0, 14.0
 PAD_INCHES = 0.1  # savefig's pad_inches around the tight box

@@ -99,8 +99,8 @@ def test_the_checks_catch_a_missing_file():
     """The controls: a citation of a file outside the repository is caught, a real file and a web address are not."""
     files = tracked_files()
     folder = ROOT / "notebooks" / "solutions"
-    assert missing_named_files("as listed in `published-figures.md`", folder, files) == ["published-figures.md"]
+    assert missing_named_files("as listed in `figures-elsewhere.md`", folder, files) == ["figures-elsewhere.md"]
     assert missing_named_files("see `d2lhelpers/hardware.py` and `benchmarks/first_layer.json`", folder, files) == []
     assert missing_links("[sources](../sources.md), [book](https://zh.d2l.ai/)", folder, files) == []
-    assert missing_links("[notes](../../shared/reference/notes.md)", folder, files) == ["../../shared/reference/notes.md"]
+    assert missing_links("[notes](../../elsewhere/notes.md)", folder, files) == ["../../elsewhere/notes.md"]
     assert source_rows() and all(len(row) == 4 for row in source_rows())

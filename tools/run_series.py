@@ -15,6 +15,7 @@ import datetime
 import json
 import os
 import re
+import runpy
 import sys
 import time
 from pathlib import Path
@@ -28,11 +29,15 @@ from d2lhelpers.checkpoints import load_results
 from d2lhelpers.environment import machine_description
 from d2lhelpers.profiles import PROFILE_ENV_VAR, PROFILES, choose_profile
 from d2lhelpers.runs import run_name
-from sync_navigation import series_notebooks  # tools/, this script's folder, is on sys.path
 
 ROOT = Path(__file__).resolve().parent.parent
 
 KEY_FIGURE_TAG = "key-figure"
+
+
+def series_notebooks() -> list[Path]:
+    """The series, then its answer keys, as tools/sync_navigation.py lists them."""
+    return runpy.run_path(str(Path(__file__).with_name("sync_navigation.py")))["series_notebooks"]()
 
 
 def key_figure(notebook: nbformat.NotebookNode) -> str:

@@ -15,6 +15,7 @@ import datetime
 import json
 import os
 import re
+import runpy
 import sys
 import time
 from pathlib import Path
@@ -32,6 +33,11 @@ from d2lhelpers.runs import run_name
 ROOT = Path(__file__).resolve().parent.parent
 
 KEY_FIGURE_TAG = "key-figure"
+
+
+def series_notebooks() -> list[Path]:
+    """The series, then its answer keys, as tools/sync_navigation.py lists them."""
+    return runpy.run_path(str(Path(__file__).with_name("sync_navigation.py")))["series_notebooks"]()
 
 
 def key_figure(notebook: nbformat.NotebookNode) -> str:
@@ -85,7 +91,7 @@ def execute(path: Path, out_dir: Path, timeout: int, in_place: bool) -> tuple[bo
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("notebooks", nargs="*", type=Path, help="default: notebooks/[0-9]*.ipynb, then notebooks/solutions/")
+    parser.add_argument("notebooks", nargs="*", type=Path, help="default: the series, then its answer keys")
     parser.add_argument("--profile", choices=list(PROFILES), help=f"default: ${PROFILE_ENV_VAR} or the hardware")
     parser.add_argument("--out", type=Path, default=ROOT / "build" / "notebooks")
     parser.add_argument("--timeout", type=int, default=3600, help="seconds allowed per cell")
@@ -98,8 +104,7 @@ def main() -> int:
     # Progress bars are for live sessions: a saved widget would only show its first frame ("0%").
     os.environ.setdefault("TQDM_DISABLE", "1")
     # the series in order, then the answer keys (notebooks/solutions/), which may reuse what the series saved
-    paths = args.notebooks or (sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
-                               + sorted((ROOT / "notebooks" / "solutions").glob("[0-9][0-9]_solutions.ipynb")))
+    paths = args.notebooks or series_notebooks()
     args.out.mkdir(parents=True, exist_ok=True)
     print(f"profile {profile.name} ({profile.purpose}); writing to {args.out}", flush=True)
     failures, rows = 0, []

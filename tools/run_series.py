@@ -27,6 +27,7 @@ from nbconvert import HTMLExporter
 
 from d2lhelpers.checkpoints import load_results
 from d2lhelpers.environment import machine_description
+from d2lhelpers.hardware import format_duration
 from d2lhelpers.profiles import PROFILE_ENV_VAR, PROFILES, choose_profile
 from d2lhelpers.runs import run_name
 
@@ -113,7 +114,9 @@ def main() -> int:
         failures += not ok
         rows.append({"notebook": path.stem, "ok": ok, "seconds": round(seconds, 1), "key_figure": detail})
         print(f"{'ok' if ok else 'FAIL':4}  {path.stem:38} {seconds:7.1f} s  {detail}", flush=True)
-    print(f"{len(paths) - failures} of {len(paths)} notebooks ran; executed copies and HTML in {args.out}")
+    total = sum(row["seconds"] for row in rows)
+    print(f"{len(paths) - failures} of {len(paths)} notebooks ran in {format_duration(total)} in all; "
+          f"executed copies and HTML in {args.out}")
     if args.record:
         target = ROOT / "benchmarks" / f"series-{profile.name}.json"
         earlier = json.loads(target.read_text())["notebooks"] if target.is_file() else []

@@ -32,6 +32,12 @@ def published_peak(device_name: str, precision: str) -> float | None:
     return PUBLISHED_PEAKS_TFLOPS[key].get(precision) if key else None
 
 
+def cpu_has_native_bf16() -> bool:
+    """True when PyTorch reports bf16 instructions in this CPU (AVX-512 BF16 or AMX); elsewhere bf16 is emulated, far slower."""
+    probes = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")  # private, so absent ones count as no
+    return any(getattr(torch.cpu, probe, lambda: False)() for probe in probes)
+
+
 def matmul_tflops(device: torch.device, n: int = 2048, dtype: torch.dtype = torch.float32, repeats: int = 5) -> float:
     """Achieved TFLOP/s of an n x n by n x n matrix product (2 n^3 floating-point operations)."""
     if n < 1:

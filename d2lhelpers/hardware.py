@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from d2lhelpers.costs import layer_costs
-from d2lhelpers.precision import Precision
+from d2lhelpers.precision import Precision, cpu_has_native_bf16  # notebook 02 imports it from here too
 from d2lhelpers.timing import median_seconds
 from d2lhelpers.training import train_step
 
@@ -30,12 +30,6 @@ def published_peak(device_name: str, precision: str) -> float | None:
     else:
         key = next((k for k in PUBLISHED_PEAKS_TFLOPS if k.upper() in name), None)
     return PUBLISHED_PEAKS_TFLOPS[key].get(precision) if key else None
-
-
-def cpu_has_native_bf16() -> bool:
-    """True when PyTorch reports bf16 instructions in this CPU (AVX-512 BF16 or AMX); elsewhere bf16 is emulated, far slower."""
-    probes = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")  # private, so absent ones count as no
-    return any(getattr(torch.cpu, probe, lambda: False)() for probe in probes)
 
 
 def matmul_tflops(device: torch.device, n: int = 2048, dtype: torch.dtype = torch.float32, repeats: int = 5) -> float:

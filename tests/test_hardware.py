@@ -5,7 +5,6 @@ import torch
 from torch import nn
 
 from d2lhelpers.hardware import (
-    cpu_has_native_bf16,
     format_duration,
     matmul_tflops,
     parallel_throughput,
@@ -69,14 +68,3 @@ def test_format_duration(seconds, text):
     assert format_duration(seconds) == text
 
 
-@pytest.mark.parametrize("avx512_bf16, amx, native", [(False, False, False), (True, False, True), (False, True, True)])
-def test_native_bf16_follows_what_pytorch_reports(monkeypatch, avx512_bf16, amx, native):
-    monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: avx512_bf16, raising=False)
-    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: amx, raising=False)
-    assert cpu_has_native_bf16() is native
-
-
-def test_native_bf16_is_no_when_pytorch_cannot_tell(monkeypatch):
-    monkeypatch.delattr(torch.cpu, "_is_avx512_bf16_supported", raising=False)
-    monkeypatch.delattr(torch.cpu, "_is_amx_tile_supported", raising=False)
-    assert cpu_has_native_bf16() is False

@@ -7,6 +7,8 @@ a few seconds when nothing changed): the virtual environment in .venv, then Fash
   slides     render every notebook as an offline reveal.js deck into build/slides/
   gpu-check  on a CUDA GPU: measure it (notebook 05's gpu profile, pipeline, matmul peak) for the README
   setup      only the set-up (`setup --dry-run` prints the plan and changes nothing)
+  colab      in Google Colab only: what one notebook needs (`colab notebooks/05_training_alexnet.ipynb`);
+             each notebook's first cell calls it, after cloning the series
 
 Linux and macOS: `./course <command>`; anywhere, Windows included: `python course.py <command>`.
 Environment: PYTHON (interpreter to build the venv from), D2L_VENV (venv folder, default .venv),
@@ -31,7 +33,7 @@ VERSIONS = ROOT / "d2lhelpers" / "versions.py"  # the one place for the d2l vers
 LAB_SETTINGS = ROOT / "lab-settings"  # JupyterLab: no news pop-up, widget state saved, MathJax 3 extension off
 STAMP_FILES = [ROOT / "pyproject.toml", LOCK, VERSIONS]
 NO_DEPS_PINNED = "jupyterlab_rise"  # version from the lock
-COMMANDS = ["setup", "run", "test", "lab", "slides", "gpu-check", "help"]
+COMMANDS = ["setup", "run", "test", "lab", "slides", "gpu-check", "colab", "help"]
 TEST_COMMAND = ["-m", "pytest", "tests", "notebooks", "--nbval", "--nbval-current-env",
                 "--nbval-sanitize-with", "notebooks/sanitize.cfg"]  # the README's test command, after `python`
 
@@ -225,6 +227,87 @@ def setup(dry_run: bool = False) -> Path:
     return python
 
 
+# Colab: the runtime ships torch and most of what the notebooks import. Module -> the pyproject.toml
+# requirement that provides it, for what a notebook may import; only the missing ones are installed.
+COLAB_MODULES = {"torch": "torch", "torchvision": "torchvision", "numpy": "numpy", "pandas": "pandas",
+                 "matplotlib": "matplotlib", "tqdm": "tqdm", "ipywidgets": "ipywidgets", "skimage": "scikit-image",
+                 "sklearn": "scikit-learn", "IPython": "ipython", "matplotlib_inline": "matplotlib-inline",
+                 "requests": "requests", "scipy": "scipy", "PIL": "pillow"}
+# what d2lhelpers imports whatever the notebook (training's progress bars, tables, plots), and what d2l imports
+HELPER_MODULES = {"torch", "torchvision", "numpy", "pandas", "matplotlib", "tqdm", "IPython"}
+D2L_MODULES = {"IPython", "matplotlib_inline", "requests", "scipy", "PIL", "pandas", "matplotlib"}
+COLAB_SETUP_TAG = "colab-setup"  # the notebook's first code cell, which calls `colab` (tools/sync_navigation.py)
+
+
+def notebook_imports(notebook: Path) -> set[str]:
+    """Top-level modules a notebook's code imports (its Colab set-up cell aside)."""
+    import json
+    import re
+
+    modules = set()
+    for cell in json.loads(notebook.read_text(encoding="utf-8"))["cells"]:
+        if cell["cell_type"] == "code" and COLAB_SETUP_TAG not in cell["metadata"].get("tags", []):
+            source = "".join(cell["source"])
+            modules |= set(re.findall(r"^\s*(?:from|import)\s+([A-Za-z_]\w*)", source, flags=re.M))
+    return modules
+
+
+def colab_requirements(imports: set[str], root: Path = ROOT) -> dict[str, str]:
+    """Module -> pyproject.toml requirement (with its range) for what a notebook importing `imports` needs
+    besides torch and torchvision (the runtime's own, checked, never replaced)."""
+    import re
+    import tomllib
+
+    declared = tomllib.loads((root / "pyproject.toml").read_text())["project"]["dependencies"]
+    modules = HELPER_MODULES | (imports & COLAB_MODULES.keys()) | (D2L_MODULES if "d2l" in imports else set())
+    needs = {}
+    for module in sorted(modules - {"torch", "torchvision"}, key=str.lower):
+        found = [r for r in declared if re.split(r"[<>=!~ \[;]", r, maxsplit=1)[0].lower() == COLAB_MODULES[module]]
+        if len(found) != 1:
+            raise RuntimeError(f"pyproject.toml declares {COLAB_MODULES[module]!r} {len(found)} times (module {module!r})")
+        needs[module] = found[0]
+    return needs
+
+
+def check_colab_torch(torch_version: str, torchvision_version: str) -> None:
+    """Stop with the runtime's versions when Colab's torch or torchvision is older than the series needs."""
+    known = versions()
+    floors = [(torch_version, known["TORCH_MIN"]), (torchvision_version, known["TORCHVISION_MIN"])]
+    if any(known["version_tuple"](have) < known["version_tuple"](floor) for have, floor in floors):
+        raise RuntimeError(f"this series needs torch>={known['TORCH_MIN']} and torchvision>={known['TORCHVISION_MIN']}; "
+                           f"this runtime has {torch_version} and {torchvision_version}: choose a newer Colab runtime version")
+
+
+def colab(notebook: str) -> str:
+    """In Google Colab, in the notebook's kernel: check the runtime's torch, install the helpers (and d2l where
+    `notebook` imports it) without dependencies, then only the packages it needs that the runtime lacks.
+    `notebook` is the path in the checkout; returns its folder, for the cell to change into."""
+    import importlib.util
+
+    path = ROOT / notebook
+    if not path.is_file():
+        raise RuntimeError(f"{notebook} is not in {ROOT}: run python tools/sync_navigation.py to refresh the cell")
+    import torch
+    import torchvision
+
+    check_colab_torch(torch.__version__, torchvision.__version__)
+    imports = notebook_imports(path)
+    missing = [wanted for module, wanted in colab_requirements(imports).items() if importlib.util.find_spec(module) is None]
+    # the helpers and the book's package without their dependencies (d2l's pins no longer install): seconds
+    colab_pip(["--no-deps", "-e", str(ROOT)] + ([f"d2l=={versions()['D2L_VERSION']}"] if "d2l" in imports else []))
+    if missing:
+        colab_pip(missing)
+    return str(path.parent)
+
+
+def colab_pip(arguments: list[str]) -> None:
+    """`pip install -q` into the kernel's Python; a failure raises with pip's own message (a notebook does not
+    show what a child process writes)."""
+    done = subprocess.run([sys.executable, "-m", "pip", "install", "-q", *arguments], capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"pip install {' '.join(arguments)} failed: {done.stderr.strip()[-1500:]}")
+
+
 def lab_arguments(notebooks: Path = ROOT / "notebooks", as_root: bool | None = None) -> list[str]:
     """`python -m jupyterlab` arguments: the series' settings (no news pop-up, widget state saved in
     notebooks, the MathJax 3 extension RISE pulls in switched off) and the notebooks folder."""
@@ -257,6 +340,16 @@ def main(args: list[str]) -> int:
         return 2
     if command == "help":
         print(usage())
+        return 0
+    if command == "colab":
+        if len(rest) != 1:
+            print("usage: python course.py colab notebooks/<notebook>.ipynb", file=sys.stderr)
+            return 2
+        try:
+            print(colab(rest[0]))
+        except RuntimeError as error:
+            say(f"error: {error}")
+            return 1
         return 0
     os.chdir(ROOT)
     if command == "setup":

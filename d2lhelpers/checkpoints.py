@@ -1,4 +1,4 @@
-"""Checkpoints and run records: a run that is interrupted keeps its history and resumes exactly.
+"""Checkpoints and run records: a run that is interrupted, or runs out of memory, keeps its history and resumes.
 
 Introduced in notebook 05 (training AlexNet). A checkpoint holds the weights, the optimizer's and the
 loss scaler's state, the settings, the history and the random generators' states (CPU and CUDA), written
@@ -15,11 +15,28 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from d2lhelpers.paths import results_folder
+from d2lhelpers.paths import display_path, results_folder
 
 
 class TrainingError(RuntimeError):
     """A run that cannot go on: out of memory, or a checkpoint that does not fit; the message says why."""
+
+
+def out_of_memory_error(error: BaseException, settings, device: torch.device, history=None,
+                        checkpoint: Path | None = None) -> TrainingError:
+    """The book's advice, as an error: a smaller batch or smaller images (the `settings`' batch_size and
+    image_size); it carries the training history so far, kept in `checkpoint`."""
+    kept = ""
+    if history is not None and history.epochs:
+        kept = f" The {len(history.epochs)} finished epoch(s) are kept" + (
+            f" in {display_path(checkpoint)}; the next run resumes from there." if checkpoint else ".")
+    oom = TrainingError(
+        f"Out of memory on {device} with batch_size={settings.batch_size} and image_size={settings.image_size}. "
+        f"Try batch_size={max(1, settings.batch_size // 2)}, or a smaller image_size (the smallest AlexNet "
+        f"accepts is 65), or the `cpu` profile.{kept} ({type(error).__name__}: {str(error).splitlines()[0]})"
+    )
+    oom.history = history
+    return oom
 
 
 def check_state_fits(model: nn.Module, state: dict[str, torch.Tensor], source: str) -> None:

@@ -1,4 +1,5 @@
-"""Choosing the device and placing a model and its data on it, fast: CUDA, then Apple's MPS, then the CPU.
+"""Choosing the device and placing a model and its data on it, fast: CUDA, then Apple's MPS, then the CPU;
+and telling when it ran out of memory.
 
 Introduced in notebook 00 (start here); the placement rules in notebook 05 (training AlexNet).
 """
@@ -44,3 +45,10 @@ def to_device(tensor: torch.Tensor, device: torch.device) -> torch.Tensor:
     if device.type == "cuda" and tensor.device.type == "cpu":
         return tensor.pin_memory().to(device, non_blocking=True)
     return tensor.to(device)
+
+
+def is_out_of_memory(error: BaseException) -> bool:
+    """True for a device's or the host's out-of-memory error."""
+    return isinstance(error, torch.OutOfMemoryError) or (
+        isinstance(error, RuntimeError) and ("out of memory" in str(error) or "can't allocate memory" in str(error))
+    )

@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from d2lhelpers.costs import layer_costs
-from d2lhelpers.precision import Precision
+from d2lhelpers.precision import Precision, cpu_has_native_bf16  # notebook 02 imports it from here too
 from d2lhelpers.timing import median_seconds
 from d2lhelpers.training import train_step
 

@@ -196,3 +196,14 @@ def small_cnn(num_classes: int = 10, width: int = 32) -> nn.Sequential:
         nn.Linear(2 * width * 7 * 7, 128), nn.ReLU(), nn.Dropout(p=0.3),
         nn.Linear(128, num_classes),
     )  # fmt: skip
+
+
+def check_input_size(net: nn.Module, image_size: int) -> None:
+    """A model that knows its input size (AlexNet) must have been built for the `image_size` it will train at."""
+    built_for = getattr(net, "image_size", None)
+    if built_for is not None and built_for != image_size:
+        raise ValueError(
+            f"the model was built for {built_for}x{built_for} images but the settings train at "
+            f"{image_size}x{image_size}: build it with alexnet(image_size={image_size}) "
+            f"or train with image_size={built_for}"
+        )

@@ -6,17 +6,23 @@ Introduced in notebook 05 (training AlexNet).
 - CUDA 7.x (V100, Colab's T4): fp16 autocast with a GradScaler. These GPUs have fp16 tensor cores but
   no bf16 ones: `torch.cuda.is_bf16_supported()` still says True there, because bf16 can be emulated, slowly.
 - older CUDA GPUs, and Apple's MPS: fp32.
-- CPU: bf16 only when a timed training step at the real batch size is clearly faster than in fp32
-  (CPUs with native bf16 instructions); fp32 otherwise.
+- CPU: fp32 at once on an x86 CPU without native bf16 instructions (AVX512-BF16 or AMX): there bf16 is
+  emulated, many times slower, and timing it would take minutes. Otherwise bf16 only when a timed training
+  step at the real batch size is clearly faster than in fp32.
 """
 
 from __future__ import annotations
 
+import platform
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
 from torch import nn
+from torch.nn import functional as F
+
+from d2lhelpers.devices import memory_format
+from d2lhelpers.timing import median_seconds
 
 DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16, "fp32": None}
 CPU_BF16_MIN_SPEEDUP = 1 / 0.9  # bf16 must save at least 10% of a step's time to be worth its rounding
@@ -53,8 +59,9 @@ def as_precision(precision: Precision | str) -> Precision:
 
 
 def decide_precision(device_type: str, capability: tuple[int, int] | None = None,
-                     cpu_bf16_speedup: float | None = None) -> Precision:
-    """The rule, from facts about the hardware: a CUDA GPU's compute capability, or a CPU's measured bf16 speed-up."""
+                     cpu_bf16_speedup: float | None = None, cpu_native_bf16: bool | None = None) -> Precision:
+    """The rule, from facts about the hardware: a CUDA GPU's compute capability; a CPU's bf16 instructions
+    (`cpu_has_native_bf16`) and measured bf16 speed-up."""
     if device_type == "cuda":
         if capability is None:
             raise ValueError("a CUDA device needs its compute capability, e.g. (7, 5)")
@@ -68,6 +75,9 @@ def decide_precision(device_type: str, capability: tuple[int, int] | None = None
     if device_type == "mps":
         return Precision("fp32", "Apple MPS: fp32 (mixed precision is not measured to help here)")
     if device_type == "cpu":
+        if cpu_native_bf16 is False:
+            return Precision("fp32", f"this CPU ({torch.backends.cpu.get_cpu_capability()}) lacks native bf16 instructions "
+                                     "(AVX512-BF16 or AMX): bf16 would be emulated, many times slower, so it is not timed")
         if cpu_bf16_speedup is None:
             return Precision("fp32", "this CPU has no bf16 kernels for these layers")
         verdict = "faster" if cpu_bf16_speedup >= CPU_BF16_MIN_SPEEDUP else "not clearly faster"
@@ -109,16 +119,32 @@ def cpu_bf16_speedup(step_seconds: Callable[[str], float]) -> float | None:
     return fp32 / bf16
 
 
+def forward_loss(net: nn.Module, x: torch.Tensor, y: torch.Tensor,
+                 precision: Precision | str) -> tuple[torch.Tensor, torch.Tensor]:
+    """The forward pass and its cross-entropy loss in the precision's autocast: (loss, logits). A training step
+    (`training.train_step`) and the CPU probe below both run it."""
+    with autocast(x.device, precision):
+        logits = net(memory_format(x))
+        return F.cross_entropy(logits, y), logits
+
+
+def cpu_has_native_bf16() -> bool | None:
+    """Whether this CPU computes in bf16 natively: on x86, AVX512-BF16 or AMX; None on other CPUs (ARM, ...),
+    where torch does not say and the timed step decides."""
+    if platform.machine().lower() not in ("x86_64", "amd64", "i386", "i686", "x86"):
+        return None
+    queries = [getattr(torch.cpu, name, None) for name in ("_is_avx512_bf16_supported", "_is_amx_tile_supported")]
+    return any(query() for query in queries if query is not None)
+
+
 def cpu_step_timer(net: nn.Module, image_size: int, batch_size: int, in_channels: int = 1) -> Callable[[str], float]:
     """A function that times one forward and backward pass of `net` on a random batch, in a precision given by name."""
-    from d2lhelpers.timing import median_seconds
-    from d2lhelpers.training import train_step
-
     x = torch.randn(batch_size, in_channels, image_size, image_size)
     y = torch.zeros(batch_size, dtype=torch.long)
 
     def step_seconds(name: str) -> float:
-        seconds = median_seconds(lambda: train_step(net, None, x, y, Precision(name)), torch.device("cpu"), repeats=3)
+        seconds = median_seconds(lambda: forward_loss(net, x, y, Precision(name))[0].backward(), torch.device("cpu"),
+                                 repeats=3)
         net.zero_grad(set_to_none=True)
         return seconds
 
@@ -127,11 +153,13 @@ def cpu_step_timer(net: nn.Module, image_size: int, batch_size: int, in_channels
 
 def choose_precision(net: nn.Module, image_size: int, device: torch.device, batch_size: int = 128,
                      in_channels: int = 1) -> Precision:
-    """The precision to train `net` in on `device` (see the module's docstring). On a CPU it times a step at the
-    real batch size, since small batches hide bf16's gain."""
+    """The precision to train `net` in on `device` (see the module's docstring). On a CPU with native bf16 it
+    times a step at the real batch size, since small batches hide bf16's gain."""
     if device.type == "cuda":
         return decide_precision("cuda", capability=torch.cuda.get_device_capability(device))
     if device.type != "cpu":
         return decide_precision(device.type)
+    if cpu_has_native_bf16() is False:
+        return decide_precision("cpu", cpu_native_bf16=False)
     speedup = cpu_bf16_speedup(cpu_step_timer(net, image_size, batch_size, in_channels))
     return decide_precision("cpu", cpu_bf16_speedup=speedup)

@@ -2,21 +2,28 @@
 
 Introduced in notebook 00 (start here). A profile changes settings only, never the code path: the `gpu`
 profile runs the same code as `ci`, with the book's numbers. Each profile carries its training settings,
-notebook 01's baseline sizes, notebook 07's ablation settings, notebook 08's question settings, how long
-the measurements of notebooks 02 and 04 run, and the accuracy ranges the notebooks' check cells accept. No notebook or tool writes a
-profile name or a floor anywhere else.
+conv1's initial spread, notebook 01's baseline sizes, notebook 07's ablation settings, notebook 08's question
+settings, how long the measurements of notebooks 02 and 04 run, and the accuracy ranges the notebooks' check cells
+accept. No notebook or tool writes a profile name or a floor anywhere else. `Profile.scaled_down` (selected as
+D2L_PROFILE=<name>-smoke) runs a profile's code path on a few tiny batches, so that tests can run every profile's.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass
-
+from dataclasses import asdict, dataclass, replace
 
 from d2lhelpers.devices import best_device
 from d2lhelpers.training import TrainSettings
 
 PROFILE_ENV_VAR = "D2L_PROFILE"
+SMOKE_SUFFIX = "-smoke"  # D2L_PROFILE=gpu-smoke: the gpu profile's code path on a few tiny batches
+
+# conv1's initial weights are drawn from N(0, FIRST_LAYER_INIT_STD) instead of PyTorch's default (uniform, spread
+# about 0.05) by the Adam profiles: training changes conv1 by smooth patterns that are small next to the default's
+# noise, and a small start lets them show (notebook 06 measures this). The gpu profile (the book's plain SGD) keeps
+# PyTorch's default: a quick measurement stalled at chance from the small start.
+FIRST_LAYER_INIT_STD = 0.001
 
 
 @dataclass(frozen=True)
@@ -50,6 +57,7 @@ class Profile:
     questions: TrainSettings  # each variant of notebook 08's experiments
     measurement: MeasurementSettings  # notebooks 02 and 04
     book_comparison: TrainSettings  # notebook 05: our loop and the book's train_ch6 on the same slice
+    first_layer_std: float | None  # conv1's start (notebooks 05, 06): N(0, this), or None for PyTorch's default
     expected: dict[str, tuple[float, float]]  # what -> (lowest, highest) accuracy the check cells accept
     shows_results: bool = True  # False for ci: its runs only check that the code works, too short for comparisons
 
@@ -62,6 +70,22 @@ class Profile:
             raise AssertionError(f"{what}: accuracy {accuracy:.4f} is outside [{low}, {high}], the range the "
                                  f"{self.name} profile expects")
         return f"{what}: {accuracy:.4f} is within [{low}, {high}]"
+
+    def scaled_down(self) -> Profile:
+        """This profile's code path in seconds: the same image sizes, optimisers, schedules and conv1 start, on a few
+        tiny batches for one epoch; its checks accept any accuracy, since nothing is learned in two steps."""
+
+        def tiny(settings: TrainSettings, batches: int = 2) -> TrainSettings:
+            return replace(settings, epochs=1, batch_size=4, train_examples=4 * batches, test_examples=8)
+
+        return replace(
+            self, name=self.name + SMOKE_SUFFIX, purpose=f"a smoke test of the {self.name} profile's code path",
+            training=tiny(self.training), ablation=tiny(self.ablation), questions=tiny(self.questions),
+            book_comparison=tiny(self.book_comparison, batches=5),  # the book's train_ch6 needs 5 batches or more
+            baselines=BaselineSettings(train_examples=200, svm_train_examples=100, cnn_epochs=1),
+            measurement=MeasurementSettings(matmul_size=64, step_batch=2, repeats=1, timing_batches=2),
+            expected={what: (0.0, 1.0) for what in self.expected}, shows_results=False,
+        )
 
 
 _BASELINES_FULL = {"pixels + linear": (0.82, 0.87), "HOG + linear": (0.88, 0.91), "HOG + RBF SVM": (0.86, 0.92),
@@ -80,6 +104,7 @@ PROFILES: dict[str, Profile] = {
         measurement=MeasurementSettings(matmul_size=512, step_batch=4, repeats=2, timing_batches=10),
         book_comparison=TrainSettings(image_size=65, epochs=1, batch_size=128, optimizer="sgd", lr=0.05,
                                       train_examples=1_024, test_examples=512),
+        first_layer_std=FIRST_LAYER_INIT_STD,
         expected={"AlexNet": (0.6, 1.0), "ablation baseline": (0.05, 1.0), "questions baseline": (0.05, 1.0),
                   "pixels + linear": (0.75, 0.87), "HOG + linear": (0.80, 0.90), "HOG + RBF SVM": (0.75, 0.91),
                   "small CNN": (0.70, 0.93)},
@@ -96,6 +121,7 @@ PROFILES: dict[str, Profile] = {
         measurement=MeasurementSettings(matmul_size=2048, step_batch=32, repeats=3, timing_batches=30),
         book_comparison=TrainSettings(image_size=65, epochs=2, batch_size=128, optimizer="sgd", lr=0.05,
                                       train_examples=10_000, test_examples=2_000),
+        first_layer_std=FIRST_LAYER_INIT_STD,
         expected={"AlexNet": (0.88, 1.0), "ablation baseline": (0.35, 1.0), "questions baseline": (0.6, 1.0),
                   **_BASELINES_FULL},
     ),
@@ -109,6 +135,7 @@ PROFILES: dict[str, Profile] = {
                                 train_examples=10_000, test_examples=5_000),
         measurement=MeasurementSettings(matmul_size=8192, step_batch=128, repeats=10, timing_batches=60),
         book_comparison=TrainSettings(image_size=224, epochs=1, batch_size=128, optimizer="sgd", lr=0.01),
+        first_layer_std=None,  # PyTorch's default: plain SGD stalled from the small start (FIRST_LAYER_INIT_STD)
         expected={"AlexNet": (0.85, 1.0), "ablation baseline": (0.80, 1.0), "questions baseline": (0.80, 1.0),
                   **_BASELINES_FULL},
     ),
@@ -121,14 +148,17 @@ def default_profile_name() -> str:
 
 
 def choose_profile(name: str | None = None) -> Profile:
-    """The profile named by `name`, else $D2L_PROFILE, else the one the hardware suggests."""
+    """The profile named by `name`, else $D2L_PROFILE, else the one the hardware suggests; `<name>-smoke` scales it down."""
     name = name or os.environ.get(PROFILE_ENV_VAR) or default_profile_name()
     key = name.strip().lower()
-    if key not in PROFILES:
+    smoke = key.endswith(SMOKE_SUFFIX)
+    base = key.removesuffix(SMOKE_SUFFIX)
+    if base not in PROFILES:
         raise ValueError(
-            f"unknown profile {name!r} (from ${PROFILE_ENV_VAR} or the argument); choose one of {', '.join(PROFILES)}"
+            f"unknown profile {name!r} (from ${PROFILE_ENV_VAR} or the argument); choose one of {', '.join(PROFILES)}, "
+            f"or one of them followed by {SMOKE_SUFFIX} for its code path on a few tiny batches"
         )
-    return PROFILES[key]
+    return PROFILES[base].scaled_down() if smoke else PROFILES[base]
 
 
 def profiles_table() -> list[dict[str, object]]:

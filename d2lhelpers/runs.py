@@ -17,24 +17,18 @@ from d2lhelpers.data import load_fashion_mnist
 from d2lhelpers.models import AlexNet, alexnet
 from d2lhelpers.paths import display_path, results_folder
 from d2lhelpers.precision import Precision
-from d2lhelpers.profiles import Profile
+from d2lhelpers.profiles import FIRST_LAYER_INIT_STD, Profile  # the constant is re-exported: key 06 imports it from here
 from d2lhelpers.training import History, TrainSettings, train
-
-# conv1's initial weights are drawn from N(0, FIRST_LAYER_INIT_STD) instead of PyTorch's default
-# (uniform, spread about 0.05): training changes conv1 by smooth patterns that are small next to the
-# default's noise, and a small start lets them show (notebook 06 measures this).
-FIRST_LAYER_INIT_STD = 0.001
 
 
 def initial_alexnet(profile: Profile, seed: int = 0, first_layer_std: float | str | None = None) -> AlexNet:
     """The AlexNet notebooks 05 and 06 start from: the profile's image size, weights drawn after manual_seed(seed),
     conv1 redrawn from N(0, first_layer_std) with zero bias.
 
-    `first_layer_std` None is the series' choice: FIRST_LAYER_INIT_STD when the profile trains with Adam
-    (ci, cpu) and PyTorch's default with plain SGD (the gpu profile, the book's), where a quick measurement
-    stalled at chance from the small start; "default" keeps PyTorch's default (benchmarks/first_layer.py)."""
+    `first_layer_std` None is the profile's choice, `profile.first_layer_std` (FIRST_LAYER_INIT_STD for the Adam
+    profiles ci and cpu, PyTorch's default for gpu); "default" keeps PyTorch's default (benchmarks/first_layer.py)."""
     if first_layer_std is None:
-        first_layer_std = FIRST_LAYER_INIT_STD if profile.training.optimizer == "adam" else "default"
+        first_layer_std = "default" if profile.first_layer_std is None else profile.first_layer_std
     if first_layer_std != "default" and not (isinstance(first_layer_std, float | int) and first_layer_std > 0):
         raise ValueError(f"first_layer_std is a positive number, 'default' or None, got {first_layer_std!r}")
     torch.manual_seed(seed)

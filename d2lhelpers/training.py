@@ -18,14 +18,14 @@ from pathlib import Path
 
 import torch
 from torch import nn
-from torch.nn import functional as F
 from tqdm.auto import tqdm
 
 from d2lhelpers.batches import batches
-from d2lhelpers.checkpoints import TrainingError, load_checkpoint, restore_rng_states, save_checkpoint
-from d2lhelpers.devices import memory_format, prepare_model, to_device
+from d2lhelpers.checkpoints import load_checkpoint, out_of_memory_error, restore_rng_states, save_checkpoint
+from d2lhelpers.devices import is_out_of_memory, memory_format, prepare_model, to_device
+from d2lhelpers.models import check_input_size
 from d2lhelpers.paths import display_path
-from d2lhelpers.precision import Precision, as_precision, autocast, choose_precision, make_scaler
+from d2lhelpers.precision import Precision, as_precision, autocast, choose_precision, forward_loss, make_scaler
 
 OPTIMIZERS = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam}
 SCHEDULES = ("constant", "cosine")
@@ -107,9 +107,7 @@ def train_step(net: nn.Module, optimizer: torch.optim.Optimizer | None, x: torch
     With an enabled `scaler` (fp16) the loss is scaled before backward and the step skipped on overflow.
     Returns the detached loss and logits.
     """
-    with autocast(x.device, precision):
-        logits = net(memory_format(x))
-        loss = F.cross_entropy(logits, y)
+    loss, logits = forward_loss(net, x, y, precision)
     if optimizer is not None:
         optimizer.zero_grad(set_to_none=True)
     if scaler is not None and scaler.is_enabled():
@@ -168,29 +166,6 @@ def evaluate(net: nn.Module, images: torch.Tensor, labels: torch.Tensor, image_s
     return (predicted == labels.cpu()).float().mean().item(), predicted
 
 
-def is_out_of_memory(error: BaseException) -> bool:
-    """True for a device's or the host's out-of-memory error."""
-    return isinstance(error, torch.OutOfMemoryError) or (
-        isinstance(error, RuntimeError) and ("out of memory" in str(error) or "can't allocate memory" in str(error))
-    )
-
-
-def out_of_memory_error(error: BaseException, settings: TrainSettings, device: torch.device,
-                        history: History | None = None, checkpoint: Path | None = None) -> TrainingError:
-    """The book's advice, as an error: a smaller batch or smaller images; it carries the history so far."""
-    kept = ""
-    if history is not None and history.epochs:
-        kept = f" The {len(history.epochs)} finished epoch(s) are kept" + (
-            f" in {display_path(checkpoint)}; the next run resumes from there." if checkpoint else ".")
-    oom = TrainingError(
-        f"Out of memory on {device} with batch_size={settings.batch_size} and image_size={settings.image_size}. "
-        f"Try batch_size={max(1, settings.batch_size // 2)}, or a smaller image_size (the smallest AlexNet "
-        f"accepts is 65), or the `cpu` profile.{kept} ({type(error).__name__}: {str(error).splitlines()[0]})"
-    )
-    oom.history = history
-    return oom
-
-
 def compile_or_fall_back(net: nn.Module, x: torch.Tensor, y: torch.Tensor, precision: Precision) -> tuple[nn.Module, str]:
     """`torch.compile(net)`, compiled now on one batch (no update); `net` itself, and why, when compiling fails."""
     try:
@@ -203,17 +178,6 @@ def compile_or_fall_back(net: nn.Module, x: torch.Tensor, y: torch.Tensor, preci
         return net, f"torch.compile failed ({type(error).__name__}: {str(error).splitlines()[0][:120]}); running eagerly"
     finally:
         net.zero_grad(set_to_none=True)
-
-
-def check_input_size(net: nn.Module, settings: TrainSettings) -> None:
-    """A model that knows its input size (models.AlexNet) must have been built for the settings' image_size."""
-    built_for = getattr(net, "image_size", None)
-    if built_for is not None and built_for != settings.image_size:
-        raise ValueError(
-            f"the model was built for {built_for}x{built_for} images but the settings train at "
-            f"{settings.image_size}x{settings.image_size}: build it with alexnet(image_size={settings.image_size}) "
-            f"or train with image_size={built_for}"
-        )
 
 
 def train(
@@ -234,7 +198,7 @@ def train(
     TrainingError that suggests smaller settings and keeps the history (`error.history`) and checkpoint.
     `compile=True` tries `torch.compile` and falls back to eager execution, saying why, if it fails.
     """
-    check_input_size(net, settings)
+    check_input_size(net, settings.image_size)
     n_train = settings.train_examples or len(data.train_images)
     n_test = settings.test_examples or len(data.test_images)
     history = History(device=str(device))

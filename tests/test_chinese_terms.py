@@ -8,8 +8,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from repository import NOTEBOOKS
+
 ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 

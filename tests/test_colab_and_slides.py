@@ -10,10 +10,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from repository import KEYS, NOTEBOOKS
+
 ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 NOTEBOOKS_BY_NUMBER = {path.name[:2]: path for path in NOTEBOOKS}
-KEYS = sorted((ROOT / "notebooks" / "solutions").glob("[0-9][0-9]_solutions.ipynb"))  # the answer keys
 SLIDE_TYPES = {"slide", "subslide", "fragment", "skip", "-", "notes"}
 
 
@@ -26,25 +26,28 @@ def colab_cell(path: Path) -> nbformat.NotebookNode:
     return cells[0]
 
 
-def run_cell(source: str, monkeypatch, in_colab: bool, checkout_exists: bool = False) -> list:
-    """Execute the cell's code with subprocess.run, os.chdir and the Colab module faked; return the commands."""
-    commands, moves = [], []
+def run_cell(source: str, monkeypatch) -> list:
+    """Execute the cell's code outside Colab with subprocess.run and os.chdir faked; return what it did."""
+    done = []
     with monkeypatch.context() as patch:  # undone as soon as the cell has run
-        patch.setattr(subprocess, "run", lambda command, check: commands.append(command))
-        patch.setattr("os.chdir", lambda path: moves.append(path))
-        patch.setattr("os.path.isdir", lambda path: checkout_exists)
+        patch.setattr(subprocess, "run", lambda *args, **kwargs: done.append(args))
+        patch.setattr("os.chdir", lambda path: done.append(("chdir", path)))
         patch.setattr(sys, "path", list(sys.path))
-        if in_colab:
-            patch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
-        else:
-            patch.delitem(sys.modules, "google.colab", raising=False)
+        patch.delitem(sys.modules, "google.colab", raising=False)
+        before = list(sys.path)
         exec(compile(source, "<colab cell>", "exec"), {})
-    return commands + [("chdir", m) for m in moves]
+        done += [("sys.path", entry) for entry in sys.path if entry not in before]
+    return done
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS + KEYS, ids=lambda p: p.stem)
-def test_colab_cell_does_nothing_here(path, monkeypatch):
-    assert run_cell(colab_cell(path).source, monkeypatch, in_colab=False) == []
+def test_colab_cell_is_a_short_form_that_does_nothing_here(path, monkeypatch):
+    cell = colab_cell(path)
+    lines = cell.source.splitlines()
+    assert len(lines) <= 8 and lines[0].startswith("# @title "), "a few lines under a Colab form title"
+    assert cell.metadata.get("cellView") == "form", "Colab shows the form's title, not the code"
+    assert f'course.colab("{path.relative_to(ROOT).as_posix()}")' in cell.source, "the cell names its own notebook"
+    assert run_cell(cell.source, monkeypatch) == []
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +59,7 @@ def remote(tmp_path_factory) -> str:
 
 
 def run_in_colab(source: str, monkeypatch, tmp_path: Path, repository: str, missing: tuple = ()) -> dict:
-    """Execute the cell as Colab would: fake google.colab, real git, pip recorded instead of run."""
+    """Execute the cell as Colab would: fake google.colab, real git, the clone's course.py, pip recorded instead of run."""
     sync_url = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["urls"]["Repository"]
     checkout = tmp_path / "content" / "alexnet-series"
     assert source.count(f'"{sync_url}"') == 1 and source.count('"/content/alexnet-series"') == 1
@@ -77,7 +80,12 @@ def run_in_colab(source: str, monkeypatch, tmp_path: Path, repository: str, miss
         patch.setattr(importlib.util, "find_spec", lambda name, *a: None if name in missing else real_find_spec(name, *a))
         patch.setattr(sys, "path", list(sys.path))
         patch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
-        exec(compile(source, "<colab cell>", "exec"), {})
+        patch.delitem(sys.modules, "course", raising=False)  # the cell imports the clone's course.py
+        try:
+            exec(compile(source, "<colab cell>", "exec"), {})
+        finally:
+            imported = sys.modules.pop("course", None)
+    assert imported is None or Path(imported.__file__) == checkout / "course.py"
     return seen
 
 
@@ -91,6 +99,11 @@ def test_colab_cell_clones_and_installs_only_the_helpers_and_d2l(monkeypatch, tm
     # again after a runtime restart: the checkout is there, so no second clone
     again = run_in_colab(colab_cell(NOTEBOOKS_BY_NUMBER["05"]).source, monkeypatch, tmp_path, remote)
     assert again["git"] == [] and len(again["pip"]) == 1
+
+
+def test_colab_cell_of_an_answer_key_moves_into_the_solutions(monkeypatch, tmp_path, remote):
+    seen = run_in_colab(colab_cell(KEYS[0]).source, monkeypatch, tmp_path, remote)
+    assert seen["chdir"] == [str(seen["checkout"] / "notebooks" / "solutions")]
 
 
 def test_colab_cell_installs_what_the_runtime_lacks_and_nothing_else(monkeypatch, tmp_path, remote):
@@ -109,24 +122,32 @@ def test_colab_cell_keeps_an_old_torch_and_says_so(monkeypatch, tmp_path, remote
         run_in_colab(colab_cell(NOTEBOOKS[0]).source, monkeypatch, tmp_path, remote)
 
 
-@pytest.mark.parametrize("address, message", [
-    ("https://github.com/<owner>/<repository>", "is a placeholder"),
-    ("file:///nonexistent/alexnet-series.git", "could not clone"),
-])
-def test_colab_cell_fails_clearly_on_a_wrong_address(monkeypatch, tmp_path, address, message):
-    with pytest.raises(RuntimeError, match=message) as error:
+@pytest.mark.parametrize("address", ["file:///<owner>/<repository>", "file:///nonexistent/alexnet-series.git"])
+def test_colab_cell_fails_clearly_on_a_wrong_address(monkeypatch, tmp_path, address):
+    with pytest.raises(RuntimeError, match="could not clone") as error:
         run_in_colab(colab_cell(NOTEBOOKS[0]).source, monkeypatch, tmp_path, address)
     assert "[project.urls] Repository" in str(error.value) and "sync_navigation.py" in str(error.value)
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS + KEYS, ids=lambda p: p.stem)
-def test_colab_cell_covers_what_the_notebook_imports(path, load_script):
-    sync = load_script("tools/sync_navigation.py")
-    notebook = nbformat.read(path, as_version=4)
-    source = colab_cell(path).source
-    for module in sync.notebook_imports(notebook) & (sync.MODULES.keys() - {"torch", "torchvision"}):
-        assert f"{module!r}: " in source, f"{path.name} imports {module} but its Colab cell does not check it"
-    assert ("d2l==" in source) == ("d2l" in sync.notebook_imports(notebook))
+def test_colab_set_up_covers_what_the_notebook_imports(path, load_script):
+    course = load_script("course.py")
+    imports = course.notebook_imports(path)
+    needs = course.colab_requirements(imports)
+    for module in imports & (course.COLAB_MODULES.keys() - {"torch", "torchvision"}):
+        assert module in needs, f"{path.name} imports {module} but its Colab set-up would not check it"
+    assert needs.keys() >= course.HELPER_MODULES - {"torch", "torchvision"}
+    assert ("PIL" in needs) == ("PIL" in imports or "d2l" in imports)  # d2l brings its own imports
+
+
+def test_the_colab_cells_own_imports_do_not_count(load_script, tmp_path):
+    course = load_script("course.py")
+    code = nbformat.v4.new_code_cell
+    notebook = nbformat.v4.new_notebook(cells=[
+        code("import course\nimport subprocess", metadata={"tags": ["colab-setup"]}),
+        code("import torch\nfrom d2l import torch as d2l\n  import sklearn.svm  # indented too")])
+    nbformat.write(notebook, tmp_path / "n.ipynb")
+    assert course.notebook_imports(tmp_path / "n.ipynb") == {"torch", "d2l", "sklearn"}
 
 
 def test_colab_links_point_at_the_configured_repository(load_script):

@@ -15,9 +15,11 @@ from hypothesis import strategies as st  # noqa: E402
 from matplotlib.patches import Rectangle  # noqa: E402
 from torch import nn  # noqa: E402
 
-from d2lhelpers.plots import (  # noqa: E402
-    _LOST, _WINDOW, conv_step_terms, covered_cells, draw_conv_step, draw_conv_steps, draw_window, draw_window_grid,
-    draw_window_strip, draw_window_strips, output_size_text, uncovered_input_cells, window_positions,
+from d2lhelpers.drawings import (  # noqa: E402
+    _LOST, _WINDOW, draw_conv_step, draw_conv_steps, draw_window, draw_window_grid, draw_window_strip, draw_window_strips,
+)
+from d2lhelpers.windows import (  # noqa: E402
+    conv_step_terms, covered_cells, output_size_text, uncovered_input_cells, window_positions,
 )
 from d2lhelpers.shapes import conv_output_size  # noqa: E402
 

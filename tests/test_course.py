@@ -18,7 +18,7 @@ import pytest
 from d2lhelpers.versions import D2L_VERSION, PYTHON_MIN
 
 ROOT = Path(__file__).resolve().parent.parent
-COMMANDS = {"setup", "run", "test", "lab", "slides", "gpu-check", "help"}
+COMMANDS = {"setup", "run", "test", "lab", "slides", "gpu-check", "colab", "help"}
 
 
 @pytest.fixture
@@ -63,6 +63,15 @@ def test_bash_wrapper_and_python_form_print_the_same():
     by_python = subprocess.run([sys.executable, str(ROOT / "course.py"), "help"], capture_output=True, text=True)
     assert by_bash.returncode == by_python.returncode == 0
     assert by_bash.stdout == by_python.stdout and by_bash.stderr == by_python.stderr
+
+
+def test_colab_command_needs_one_notebook_of_the_checkout(tmp_path):
+    env = {"PATH": no_bash_path(tmp_path), "HOME": str(tmp_path)}
+    bare = subprocess.run([sys.executable, str(ROOT / "course.py"), "colab"], env=env, capture_output=True, text=True)
+    assert bare.returncode == 2 and "usage: python course.py colab notebooks/" in bare.stderr
+    wrong = subprocess.run([sys.executable, str(ROOT / "course.py"), "colab", "notebooks/99_nothing.ipynb"], env=env,
+                           capture_output=True, text=True)
+    assert wrong.returncode == 1 and "notebooks/99_nothing.ipynb is not in" in wrong.stderr and "sync_navigation" in wrong.stderr
 
 
 def test_the_wrapper_holds_no_logic_of_its_own():

@@ -1,4 +1,4 @@
-"""Figures readable when projected (issue 23): every visible text of every figure that d2lhelpers draws is at
+"""Figures readable when projected (issue 23): every visible text of every figure that d2lhelpers draws (plots.py, drawings.py) is at
 least 10 px in a JupyterLab cell at 100% zoom and at least 14 px on a 1280x720 slide.
 
 A text's size on screen is its font size in points x dpi / 72 x the scale the figure is shown at. The
@@ -18,7 +18,7 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
-from d2lhelpers import plots  # noqa: E402
+from d2lhelpers import drawings, plots  # noqa: E402
 from d2lhelpers.training import History  # noqa: E402
 
 NOTEBOOK_WIDTH = 840  # px: a code cell's output area in JupyterLab 4 at 100%, 1280x800 window, file browser open (848 measured)
@@ -80,15 +80,15 @@ FIGURES = {
     "plot_gradient_norms": lambda: plots.plot_gradient_norms(
         pd.DataFrame({"ReLU": [1e-2, 1e-3, 1e-4], "sigmoid": [1e-3, 1e-5, 1e-7]}, index=["conv1", "conv2", "fc1"]), "gradients"),
     # notebook 03's drawings, at the settings the notebook uses
-    "draw_window 8x8": lambda: plots.draw_window(8, 3, 2, 0),
-    "draw_window 16x16 padded": lambda: plots.draw_window(16, 7, 1, 3),
-    "draw_window conv1": lambda: plots.draw_window(224, 11, 4, 1, label="conv1"),
-    "draw_window_strips conv1": lambda: plots.draw_window_strips([("conv1 (book)", 224, 11, 4, 1), ("conv1 (paper)", 227, 11, 4, 0),
+    "draw_window 8x8": lambda: drawings.draw_window(8, 3, 2, 0),
+    "draw_window 16x16 padded": lambda: drawings.draw_window(16, 7, 1, 3),
+    "draw_window conv1": lambda: drawings.draw_window(224, 11, 4, 1, label="conv1"),
+    "draw_window_strips conv1": lambda: drawings.draw_window_strips([("conv1 (book)", 224, 11, 4, 1), ("conv1 (paper)", 227, 11, 4, 0),
                                                                   ("conv1 (paper's text)", 224, 11, 4, 0)]),
-    "draw_window_strips others": lambda: plots.draw_window_strips([("pool1", 54, 3, 2, 0), ("conv2", 26, 5, 1, 2), ("pool2", 26, 3, 2, 0),
+    "draw_window_strips others": lambda: drawings.draw_window_strips([("pool1", 54, 3, 2, 0), ("conv2", 26, 5, 1, 2), ("pool2", 26, 3, 2, 0),
                                                                    ("conv3, conv4, conv5", 12, 3, 1, 1), ("pool3", 12, 3, 2, 0)]),
-    "draw_conv_step": lambda: plots.draw_conv_step(IMAGE, SOBEL, 2, 3, 2),
-    "draw_conv_steps": lambda: plots.draw_conv_steps(IMAGE, SOBEL, 2, 3),
+    "draw_conv_step": lambda: drawings.draw_conv_step(IMAGE, SOBEL, 2, 3, 2),
+    "draw_conv_steps": lambda: drawings.draw_conv_steps(IMAGE, SOBEL, 2, 3),
 }
 
 

@@ -66,3 +66,5 @@ def test_training_step_speed_on_a_tiny_network():
                                            (5.5 * 86400, "5.5 days"), (3 * 365.25 * 86400, "3.0 years")])
 def test_format_duration(seconds, text):
     assert format_duration(seconds) == text
+
+

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from repository import KEYS, NOTEBOOKS
+
 ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
-KEYS = sorted((ROOT / "notebooks" / "solutions").glob("*.ipynb"))  # the answer keys, <NN>_solutions.ipynb
 # Paths that only exist on one developer's machine, anywhere in the file (outputs and metadata).
 PERSONAL_PATH = re.compile(r"(/home/\w|/Users/\w|/root/|/work/|/tmp/|[A-Za-z]:\\\\Users)")
 

@@ -1,4 +1,7 @@
-"""The precision rule, every branch on a CPU: CUDA capabilities and MPS by mocking the device queries."""
+"""The precision rule, every branch on a CPU: CUDA capabilities, MPS and the CPU's bf16 instructions by mocking
+the device queries."""
+
+import platform
 
 import pytest
 import torch
@@ -31,8 +34,37 @@ def test_mps_trains_in_fp32():
     assert chosen.name == "fp32" and "MPS" in chosen.reason and chosen.dtype is None
 
 
+def cpu(monkeypatch, machine: str, avx512_bf16: bool = False, amx: bool = False) -> None:
+    """Pretend to be a CPU of architecture `machine` with (or without) x86's bf16 instructions."""
+    monkeypatch.setattr(platform, "machine", lambda: machine)
+    monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: avx512_bf16, raising=False)
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: amx, raising=False)
+
+
+def test_an_x86_cpu_without_native_bf16_trains_in_fp32_without_timing_it(monkeypatch):
+    cpu(monkeypatch, "x86_64")
+    monkeypatch.setattr(precision, "cpu_step_timer", lambda *args: pytest.fail("emulated bf16 was timed"))
+    chosen = choose_precision(alexnet(image_size=65), 65, torch.device("cpu"), batch_size=2)
+    assert chosen.name == "fp32" and "lacks native bf16 instructions" in chosen.reason
+    assert precision.cpu_has_native_bf16() is False
+
+
+@pytest.mark.parametrize("machine, avx512_bf16, amx, native", [
+    ("x86_64", True, False, True),  # AVX512-BF16 (Cooper Lake, Zen 4)
+    ("AMD64", False, True, True),  # AMX (Sapphire Rapids), as Windows names x86-64
+    ("aarch64", False, False, None),  # ARM: torch does not say, so the timed step decides
+])
+def test_a_cpu_with_or_perhaps_with_native_bf16_times_a_step(monkeypatch, machine, avx512_bf16, amx, native):
+    cpu(monkeypatch, machine, avx512_bf16, amx)
+    assert precision.cpu_has_native_bf16() is native
+    times = {"fp32": 1.0, "bf16": 0.5}
+    monkeypatch.setattr(precision, "cpu_step_timer", lambda *args: times.__getitem__)
+    assert choose_precision(alexnet(image_size=65), 65, torch.device("cpu"), batch_size=2).name == "bf16"
+
+
 @pytest.mark.parametrize("fp32_s, bf16_s, name", [(1.0, 0.5, "bf16"), (1.0, 0.95, "fp32"), (1.0, 2.0, "fp32")])
 def test_cpu_keeps_bf16_only_when_measured_clearly_faster(monkeypatch, fp32_s, bf16_s, name):
+    cpu(monkeypatch, "x86_64", avx512_bf16=True)
     times = {"fp32": fp32_s, "bf16": bf16_s}
     monkeypatch.setattr(precision, "cpu_step_timer", lambda *args: times.__getitem__)
     chosen = choose_precision(alexnet(image_size=65), 65, torch.device("cpu"), batch_size=2)

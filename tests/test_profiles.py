@@ -48,3 +48,17 @@ def test_every_profile_is_listed_for_display():
     from d2lhelpers.profiles import profiles_table
 
     assert [row["name"] for row in profiles_table()] == list(PROFILES) == ["ci", "cpu", "gpu"]
+
+
+@pytest.mark.parametrize("name", list(PROFILES))
+def test_a_smoke_profile_keeps_the_code_path_on_a_few_tiny_batches(monkeypatch, name):
+    monkeypatch.setenv("D2L_PROFILE", f"{name.upper()}-smoke")
+    full, smoke = PROFILES[name], choose_profile()
+    assert smoke.name == f"{name}-smoke" and not smoke.shows_results
+    assert smoke.first_layer_std == full.first_layer_std
+    for part in ("training", "ablation", "questions", "book_comparison"):
+        a, b = getattr(full, part), getattr(smoke, part)
+        assert (b.image_size, b.optimizer, b.lr, b.schedule, b.augment) == (a.image_size, a.optimizer, a.lr, a.schedule, a.augment)
+        assert b.epochs == 1 and b.train_examples <= 5 * b.batch_size and b.test_examples <= 2 * b.batch_size
+    assert set(smoke.expected) == set(full.expected) and "within" in smoke.check("AlexNet", 0.1)
+    assert PROFILES[name] is full and full.name == name  # the real profile is unchanged

@@ -74,9 +74,13 @@ def test_imagenet_weights_are_never_downloaded(tmp_path, monkeypatch):
     assert runs.imagenet_alexnet_path().parent == tmp_path / "checkpoints"
 
 
-def test_sgd_profiles_keep_the_default_first_layer():
-    gpu_like = dataclasses.replace(TINY, training=TrainSettings(image_size=65, optimizer="sgd", lr=0.01))
+def test_the_first_layer_start_is_the_profiles():
+    assert PROFILES["gpu"].first_layer_std is None  # the book's plain SGD keeps PyTorch's default
+    assert PROFILES["ci"].first_layer_std == PROFILES["cpu"].first_layer_std == runs.FIRST_LAYER_INIT_STD
+    gpu_like = dataclasses.replace(TINY, first_layer_std=None)
     assert runs.initial_alexnet(gpu_like)[0].weight.std().item() > 10 * runs.FIRST_LAYER_INIT_STD
+    wide = dataclasses.replace(TINY, first_layer_std=0.02)
+    assert abs(runs.initial_alexnet(wide)[0].weight.std().item() - 0.02) < 0.004
 
 
 def test_the_first_layer_start_can_be_chosen():

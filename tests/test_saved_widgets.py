@@ -1,13 +1,11 @@
 """Saved notebooks reopen without "Error displaying widget: model not found": a widget view is only ever
 saved together with the widget state it needs (issue 15). The browser test opens notebook 05 to see it."""
 
-from pathlib import Path
-
 import nbformat
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+from repository import NOTEBOOKS
+
 VIEW = "application/vnd.jupyter.widget-view+json"
 STATE = "application/vnd.jupyter.widget-state+json"
 

@@ -77,7 +77,7 @@ def exporter() -> SlidesExporter:
 
 @functools.cache
 def sync_navigation():
-    """tools/sync_navigation.py (loaded once), for its estimate of a cell's height on a slide."""
+    """tools/sync_navigation.py (loaded once): the list of notebooks, and its estimate of a cell's height on a slide."""
     spec = importlib.util.spec_from_file_location("sync_navigation", Path(__file__).with_name("sync_navigation.py"))
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -146,9 +146,8 @@ def expected_slides(notebook: nbformat.NotebookNode) -> int:
 
 
 def notebooks() -> list[Path]:
-    """The series' notebooks, then the solutions (notebooks/solutions/) where there are any."""
-    folder = ROOT / "notebooks"
-    return sorted(folder.glob("[0-9]*.ipynb")) + sorted((folder / "solutions").glob("*.ipynb"))
+    """The series' notebooks, then their answer keys (notebooks/solutions/), as sync_navigation lists them."""
+    return sync_navigation().series_notebooks()
 
 
 def deck_name(path: Path) -> str:
@@ -173,7 +172,7 @@ def build(paths: list[Path], out: Path) -> list[Path]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("notebooks", nargs="*", type=Path, help="default: notebooks/[0-9]*.ipynb and notebooks/solutions/*.ipynb")
+    parser.add_argument("notebooks", nargs="*", type=Path, help="default: the series, then its answer keys")
     parser.add_argument("--out", type=Path, default=ROOT / "build" / "slides")
     args = parser.parse_args()
     paths = args.notebooks or notebooks()

@@ -15,6 +15,7 @@ import datetime
 import json
 import os
 import re
+import runpy
 import sys
 import time
 from pathlib import Path
@@ -26,12 +27,18 @@ from nbconvert import HTMLExporter
 
 from d2lhelpers.checkpoints import load_results
 from d2lhelpers.environment import machine_description
+from d2lhelpers.hardware import format_duration
 from d2lhelpers.profiles import PROFILE_ENV_VAR, PROFILES, choose_profile
 from d2lhelpers.runs import run_name
 
 ROOT = Path(__file__).resolve().parent.parent
 
 KEY_FIGURE_TAG = "key-figure"
+
+
+def series_notebooks() -> list[Path]:
+    """The series, then its answer keys, as tools/sync_navigation.py lists them."""
+    return runpy.run_path(str(Path(__file__).with_name("sync_navigation.py")))["series_notebooks"]()
 
 
 def key_figure(notebook: nbformat.NotebookNode) -> str:
@@ -85,7 +92,7 @@ def execute(path: Path, out_dir: Path, timeout: int, in_place: bool) -> tuple[bo
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("notebooks", nargs="*", type=Path, help="default: notebooks/[0-9]*.ipynb, then notebooks/solutions/")
+    parser.add_argument("notebooks", nargs="*", type=Path, help="default: the series, then its answer keys")
     parser.add_argument("--profile", choices=list(PROFILES), help=f"default: ${PROFILE_ENV_VAR} or the hardware")
     parser.add_argument("--out", type=Path, default=ROOT / "build" / "notebooks")
     parser.add_argument("--timeout", type=int, default=3600, help="seconds allowed per cell")
@@ -98,8 +105,7 @@ def main() -> int:
     # Progress bars are for live sessions: a saved widget would only show its first frame ("0%").
     os.environ.setdefault("TQDM_DISABLE", "1")
     # the series in order, then the answer keys (notebooks/solutions/), which may reuse what the series saved
-    paths = args.notebooks or (sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
-                               + sorted((ROOT / "notebooks" / "solutions").glob("[0-9][0-9]_solutions.ipynb")))
+    paths = args.notebooks or series_notebooks()
     args.out.mkdir(parents=True, exist_ok=True)
     print(f"profile {profile.name} ({profile.purpose}); writing to {args.out}", flush=True)
     failures, rows = 0, []
@@ -108,7 +114,9 @@ def main() -> int:
         failures += not ok
         rows.append({"notebook": path.stem, "ok": ok, "seconds": round(seconds, 1), "key_figure": detail})
         print(f"{'ok' if ok else 'FAIL':4}  {path.stem:38} {seconds:7.1f} s  {detail}", flush=True)
-    print(f"{len(paths) - failures} of {len(paths)} notebooks ran; executed copies and HTML in {args.out}")
+    total = sum(row["seconds"] for row in rows)
+    print(f"{len(paths) - failures} of {len(paths)} notebooks ran in {format_duration(total)} in all; "
+          f"executed copies and HTML in {args.out}")
     if args.record:
         target = ROOT / "benchmarks" / f"series-{profile.name}.json"
         earlier = json.loads(target.read_text())["notebooks"] if target.is_file() else []

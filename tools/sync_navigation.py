@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import base64
 import math
-import re
 import struct
 import sys
 from pathlib import Path
@@ -25,7 +24,6 @@ import tomllib
 from nbformat.v4 import new_code_cell
 
 from d2lhelpers.tables import write_section, replace_section
-from d2lhelpers.versions import D2L_VERSION, TORCH_MIN, TORCHVISION_MIN
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
@@ -34,82 +32,19 @@ MAP_SECTION = "series-map"  # README.md: <!-- series-map:start --> ... <!-- seri
 REPOSITORY_URL = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["urls"]["Repository"]
 COLAB_CHECKOUT = "/content/alexnet-series"
 
-# Module -> requirement (pyproject.toml's range) for what a notebook may import. In Colab, the cell installs
-# only the ones missing there (usually none: Colab ships them all) and never replaces Colab's torch.
-PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-MODULES = {"torch": "torch", "torchvision": "torchvision", "numpy": "numpy", "pandas": "pandas",
-           "matplotlib": "matplotlib", "tqdm": "tqdm", "ipywidgets": "ipywidgets", "skimage": "scikit-image",
-           "sklearn": "scikit-learn", "IPython": "ipython", "matplotlib_inline": "matplotlib-inline",
-           "requests": "requests", "scipy": "scipy", "PIL": "pillow"}
-# what d2lhelpers imports whatever the notebook (training's progress bars, tables, plots), and what d2l imports
-HELPER_MODULES = ["torch", "torchvision", "numpy", "pandas", "matplotlib", "tqdm", "IPython"]
-D2L_MODULES = ["IPython", "matplotlib_inline", "requests", "scipy", "PIL", "pandas", "matplotlib"]
-PLACEHOLDER_MARKERS = ("<", ">", "example.", "your-", "owner/", "user/repo")
 
-
-def requirement(module: str) -> str:
-    """The pyproject.toml requirement (with its range) that provides an importable module."""
-    name = MODULES[module]
-    found = [r for r in PROJECT["dependencies"] if re.split(r"[<>=!~ \[;]", r, maxsplit=1)[0].lower() == name]
-    if len(found) != 1:
-        raise SystemExit(f"pyproject.toml declares {name!r} {len(found)} times (module {module!r})")
-    return found[0]
-
-
-def notebook_imports(notebook: nbformat.NotebookNode) -> set[str]:
-    """Top-level modules the notebook's code imports (the Colab cell aside)."""
-    modules = set()
-    for cell in notebook.cells:
-        if cell.cell_type == "code" and "colab-setup" not in cell.metadata.get("tags", []):
-            modules |= set(re.findall(r"^\s*(?:from|import)\s+([A-Za-z_]\w*)", cell.source, flags=re.M))
-    return modules
-
-
-def colab_setup(imports: set[str], folder: str = "notebooks") -> str:
-    """The Colab set-up cell of a notebook in `folder` (of the checkout) that imports `imports`."""
-    uses_d2l = "d2l" in imports
-    modules = sorted(set(HELPER_MODULES) | (imports & MODULES.keys()) | (set(D2L_MODULES) if uses_d2l else set()),
-                     key=str.lower)
-    needs = ",\n        ".join(f"{m!r}: {requirement(m)!r}" for m in modules if m not in ("torch", "torchvision"))
-    packages = f'checkout, "d2l=={D2L_VERSION}"' if uses_d2l else "checkout"
-    torch_min = tuple(int(p) for p in TORCH_MIN.split("."))
-    vision_min = tuple(int(p) for p in TORCHVISION_MIN.split("."))
+def colab_setup(notebook: str) -> str:
+    """The Colab set-up cell of `notebook` (its path in the checkout): clone the series, then course.py's `colab`
+    checks the runtime and installs what the notebook needs (tests/test_colab_and_slides.py runs it offline)."""
     return f"""\
-# Colab set-up: in Google Colab, fetch the series and install what this notebook needs that Colab lacks
-# (Colab's own torch is kept, and checked). Anywhere else this cell does nothing: run ./course setup
-# (or python course.py setup) on your own machine instead.
-import importlib.util
-import os
-import subprocess
-import sys
-
+# @title Colab set-up: fetch the series and what this notebook needs (outside Colab this cell does nothing)
+import os, subprocess, sys
 if "google.colab" in sys.modules:
     repository, checkout = "{REPOSITORY_URL}", "{COLAB_CHECKOUT}"
-    where = "set the series' address in pyproject.toml ([project.urls] Repository) and run python tools/sync_navigation.py"
-    if any(marker in repository.lower() for marker in {PLACEHOLDER_MARKERS!r}):
-        raise RuntimeError(f"{{repository}} is a placeholder, not the series' address: {{where}}")
-    if not os.path.isdir(checkout):
-        clone = subprocess.run(["git", "clone", "--depth", "1", "--quiet", repository, checkout], capture_output=True, text=True)
-        if clone.returncode != 0:
-            raise RuntimeError(f"could not clone {{repository}} ({{clone.stderr.strip()}}); if the series is not there, {{where}}")
-    import torch, torchvision  # Colab's: checked, never replaced
-
-    def release(version):
-        return tuple(int(part) for part in version.split("+")[0].split(".")[:2] if part.isdigit())
-
-    if release(torch.__version__) < {torch_min!r} or release(torchvision.__version__) < {vision_min!r}:
-        raise RuntimeError(f"this series needs torch>={TORCH_MIN} and torchvision>={TORCHVISION_MIN}; this runtime has "
-                           f"{{torch.__version__}} and {{torchvision.__version__}}: choose a newer Colab runtime version")
-    needs = {{
-        {needs},
-    }}
-    missing = [wanted for module, wanted in needs.items() if importlib.util.find_spec(module) is None]
-    # the helpers and the book's package without their dependencies (d2l's pins no longer install): seconds
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "-e", {packages}], check=True)
-    if missing:
-        subprocess.run([sys.executable, "-m", "pip", "install", "-q", *missing], check=True)
-    sys.path.insert(0, checkout)  # this kernel started before the install
-    os.chdir(os.path.join(checkout, "{folder}"))"""
+    if not os.path.isdir(checkout) and subprocess.run(["git", "clone", "--depth=1", "-q", repository, checkout]).returncode:
+        raise RuntimeError(f"could not clone {{repository}}: set [project.urls] Repository in pyproject.toml, run tools/sync_navigation.py")
+    sys.path.insert(0, checkout)  # this kernel started before the install: the helpers are importable at once
+    import course; os.chdir(course.colab("{notebook}"))  # installs what this notebook needs and Colab lacks"""
 
 
 # (file stem, title, what the reader does there)
@@ -126,6 +61,13 @@ SERIES = [
 ]
 SOLUTIONS = NOTEBOOKS / "solutions"  # one answer key per notebook: solutions/<NN>_solutions.ipynb
 KEY_MARKER = "**Answer key:**"  # the generated last line of a notebook's exercises cell
+
+
+def series_notebooks(keys: bool = True) -> list[Path]:
+    """The series' notebooks in order, then (unless `keys` is False) their answer keys: how every tool and
+    test lists them."""
+    found = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+    return found + (sorted(SOLUTIONS.glob("[0-9][0-9]_solutions.ipynb")) if keys else [])
 
 
 def exists(stem: str) -> bool:
@@ -218,20 +160,20 @@ def slide_type(cell: nbformat.NotebookNode, previous: nbformat.NotebookNode | No
     return "-"
 
 
-def ensure_colab_cell(notebook: nbformat.NotebookNode, folder: str = "notebooks") -> bool:
-    """Insert the Colab set-up cell before the first code cell if it is missing, else refresh its text;
-    True if changed. (A test checks that it stays the first code cell.)"""
-    text = colab_setup(notebook_imports(notebook), folder)
+def ensure_colab_cell(notebook: nbformat.NotebookNode, path: Path) -> bool:
+    """Insert the Colab set-up cell of the notebook at `path` before its first code cell if it is missing, else
+    refresh its text; Colab shows it as a form, its title only. True if changed. (A test checks that it stays
+    the first code cell.)"""
+    text = colab_setup(path.relative_to(ROOT).as_posix())
     cells = [c for c in notebook.cells if "colab-setup" in c.metadata.get("tags", [])]
     if not cells:
         cell = new_code_cell(text, metadata={"tags": ["colab-setup"]})
         first_code = next(i for i, c in enumerate(notebook.cells) if c.cell_type == "code")
         notebook.cells.insert(first_code, cell)
-        return True
-    if cells[0].source != text:
-        cells[0].source = text
-        return True
-    return False
+        cells = [cell]
+    changed = cells[0].source != text or cells[0].metadata.get("cellView") != "form"
+    cells[0].source, cells[0].metadata["cellView"] = text, "form"
+    return changed
 
 
 # The deck (tools/build_slides.py) lays slides out at 1280x720 and scales a slide that is too tall down to
@@ -335,7 +277,7 @@ def sync_notebook(path: Path, index: int, write: bool, key: bool = False, reflow
     maps = [c for c in notebook.cells if "series-map" in c.metadata.get("tags", [])]
     if len(nav) != 2 or notebook.cells[0] is not nav[0] or notebook.cells[-1] is not nav[1]:
         raise SystemExit(f"{path.name}: the first and the last cell must be markdown cells tagged 'navigation'")
-    changed = ensure_colab_cell(notebook, "notebooks/solutions" if key else "notebooks")
+    changed = ensure_colab_cell(notebook, path)
     if reflow:
         before = [cell.metadata.get("slideshow") for cell in notebook.cells]
         forget_rule_slide_types(notebook)
@@ -371,7 +313,7 @@ def main() -> int:
                              "a cell's output grew: a slide that got too long is split")
     args = parser.parse_args()
     stems = [stem for stem, _, _ in SERIES]
-    unknown = sorted(p.stem for p in NOTEBOOKS.glob("[0-9][0-9]_*.ipynb") if p.stem not in stems)
+    unknown = [p.stem for p in series_notebooks(keys=False) if p.stem not in stems]
     if unknown:
         raise SystemExit(f"notebooks missing from SERIES in {Path(__file__).name}: {', '.join(unknown)}")
     write = not args.check

@@ -1,5 +1,5 @@
-"""Figures readable when projected (issue 23): every visible text of every figure that d2lhelpers draws (plots.py, drawings.py) is at
-least 10 px in a JupyterLab cell at 100% zoom and at least 14 px on a 1280x720 slide.
+"""Figures readable when projected (issue 23): every visible text of every figure that d2lhelpers draws
+(plots.py, drawings.py) is at least 10 px in a JupyterLab cell at 100% zoom and at least 14 px on a 1280x720 slide.
 
 A text's size on screen is its font size in points x dpi / 72 x the scale the figure is shown at. The
 inline backend saves the figure's tight box (+0.1 in of padding) as a PNG at the figure's dpi; JupyterLab

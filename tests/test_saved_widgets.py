@@ -4,7 +4,7 @@ saved together with the widget state it needs (issue 15). The browser test opens
 import nbformat
 import pytest
 
-from repository import NOTEBOOKS
+from repository import NOTEBOOKS, SERIES_AND_KEYS
 
 VIEW = "application/vnd.jupyter.widget-view+json"
 STATE = "application/vnd.jupyter.widget-state+json"
@@ -35,7 +35,6 @@ def test_run_series_keeps_the_text_of_a_progress_bar_and_drops_its_view(load_scr
 
 # --- Issue 23: what a reader sees in a committed notebook, with no kernel and untrusted (GitHub, Colab, a
 # fresh checkout in JupyterLab): no widget repr where a widget was, and no SVG (untrusted JupyterLab hides it).
-ALL_NOTEBOOKS = NOTEBOOKS + sorted((ROOT / "notebooks" / "solutions").glob("*.ipynb"))
 WIDGET_REPR = ("interactive(", "VBox(", "HBox(", "IntSlider(", "Dropdown(", "Play(", "Output(")
 
 
@@ -53,7 +52,7 @@ def unseen_outputs(notebook: nbformat.NotebookNode) -> list[str]:
     return found
 
 
-@pytest.mark.parametrize("path", ALL_NOTEBOOKS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", SERIES_AND_KEYS, ids=lambda p: p.stem)
 def test_committed_outputs_show_no_widget_repr_and_no_svg(path):
     assert unseen_outputs(nbformat.read(path, as_version=4)) == []
 

@@ -22,6 +22,7 @@ One module per concern; each names the notebook that introduces it:
 - batches      model-ready batches made on the device: resize, standardise, augment (04)
 - precision    bf16, fp16 or fp32 from the hardware, with the reason; the forward pass in it (05)
 - training     the loop: one step, one epoch, evaluation, `train` with resumption (05)
+- budget       a run planned to a time budget from a few timed steps (05)
 - checkpoints  checkpoints and run records: resumable, atomic, with the generators' states;
                the out-of-memory error that keeps them (05)
 - runs         the seeded AlexNet of a profile, train-and-save, loading what notebook 05 saved (05, 06)

@@ -104,7 +104,7 @@ class LivePlot:
 @readable
 def plot_confusion_matrix(matrix: torch.Tensor, class_names: Sequence[str], title: str = "Confusion matrix") -> plt.Figure:
     """Counts of (true class, predicted class), with the counts written in the cells."""
-    fig, ax = plt.subplots(figsize=(8, 7))
+    fig, ax = plt.subplots(figsize=(7.5, 5.4))  # at most 560 px high: a slide shows it at full size
     ax.imshow(matrix, cmap="Blues")
     ticks = range(len(class_names))
     ax.set_xticks(ticks, class_names, rotation=45, ha="right")

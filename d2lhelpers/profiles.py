@@ -2,7 +2,7 @@
 
 Introduced in notebook 00 (start here). A profile changes settings only, never the code path: the `gpu`
 profile runs the same code as `ci`, with the book's numbers. Each profile carries its training settings,
-conv1's initial spread, notebook 01's baseline sizes, notebook 07's ablation settings, notebook 08's question
+conv1's initial spread, notebook 05's time budget, notebook 01's baseline sizes, notebook 07's ablation settings, notebook 08's question
 settings, how long the measurements of notebooks 02 and 04 run, and the accuracy ranges the notebooks' check cells
 accept. No notebook or tool writes a profile name or a floor anywhere else. `Profile.scaled_down` (selected as
 D2L_PROFILE=<name>-smoke) runs a profile's code path on a few tiny batches, so that tests can run every profile's.
@@ -76,7 +76,8 @@ class Profile:
         tiny batches for one epoch; its checks accept any accuracy, since nothing is learned in two steps."""
 
         def tiny(settings: TrainSettings, batches: int = 2) -> TrainSettings:
-            return replace(settings, epochs=1, batch_size=4, train_examples=4 * batches, test_examples=8)
+            return replace(settings, epochs=1, batch_size=4, train_examples=4 * batches, test_examples=8,
+                           time_budget_s=settings.time_budget_s and 60.0)  # planned (or not) as the profile is
 
         return replace(
             self, name=self.name + SMOKE_SUFFIX, purpose=f"a smoke test of the {self.name} profile's code path",
@@ -95,7 +96,7 @@ PROFILES: dict[str, Profile] = {
     "ci": Profile(
         "ci", "seconds: what CI runs; small data, checks that learning happens",
         training=TrainSettings(image_size=65, epochs=3, batch_size=64, optimizer="adam", lr=1e-3, schedule="cosine",
-                               train_examples=4_096, test_examples=1_000),
+                               train_examples=4_096, test_examples=1_000, time_budget_s=120),
         baselines=BaselineSettings(train_examples=5_000, svm_train_examples=2_000, cnn_epochs=2),
         ablation=TrainSettings(image_size=65, epochs=1, batch_size=32, optimizer="adam", lr=1e-3, schedule="cosine",
                                train_examples=256, test_examples=500),
@@ -112,17 +113,18 @@ PROFILES: dict[str, Profile] = {
     ),
     "cpu": Profile(
         "cpu", "minutes on a laptop CPU: smaller images, all the data, real accuracy",
-        training=TrainSettings(image_size=65, epochs=5, batch_size=128, optimizer="adam", lr=1e-3, schedule="cosine"),
+        training=TrainSettings(image_size=65, epochs=4, batch_size=128, optimizer="adam", lr=1e-3, schedule="cosine",
+                               time_budget_s=450),  # all 4 epochs where the CPU is fast; fewer steps, planned, where it is slow
         baselines=BaselineSettings(train_examples=None, svm_train_examples=10_000, cnn_epochs=3),
         ablation=TrainSettings(image_size=65, epochs=4, batch_size=64, optimizer="adam", lr=1e-3, schedule="cosine",
                                train_examples=1_200, test_examples=1_000),
         questions=TrainSettings(image_size=65, epochs=3, batch_size=64, optimizer="adam", lr=1e-3, schedule="cosine",
                                 train_examples=2_400, test_examples=1_000),
         measurement=MeasurementSettings(matmul_size=2048, step_batch=32, repeats=3, timing_batches=30),
-        book_comparison=TrainSettings(image_size=65, epochs=2, batch_size=128, optimizer="sgd", lr=0.05,
-                                      train_examples=10_000, test_examples=2_000),
+        book_comparison=TrainSettings(image_size=65, epochs=1, batch_size=128, optimizer="sgd", lr=0.05,
+                                      train_examples=5_120, test_examples=1_000),
         first_layer_std=FIRST_LAYER_INIT_STD,
-        expected={"AlexNet": (0.88, 1.0), "ablation baseline": (0.35, 1.0), "questions baseline": (0.6, 1.0),
+        expected={"AlexNet": (0.8, 1.0), "ablation baseline": (0.35, 1.0), "questions baseline": (0.6, 1.0),
                   **_BASELINES_FULL},
     ),
     "gpu": Profile(
@@ -166,6 +168,7 @@ def profiles_table() -> list[dict[str, object]]:
     rows = []
     for profile in PROFILES.values():
         settings = asdict(profile.training)
+        del settings["max_steps"]  # set by the plan (budget.py), never by a profile
         settings["train_examples"] = settings["train_examples"] or "all"
         settings["test_examples"] = settings["test_examples"] or "all"
         rows.append({"name": profile.name, "purpose": profile.purpose, **settings})

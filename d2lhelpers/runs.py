@@ -12,11 +12,12 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from d2lhelpers.budget import plan_training, saved_plan
 from d2lhelpers.checkpoints import load_checkpoint, save_results
 from d2lhelpers.data import load_fashion_mnist
 from d2lhelpers.models import AlexNet, alexnet
 from d2lhelpers.paths import display_path, results_folder
-from d2lhelpers.precision import Precision
+from d2lhelpers.precision import Precision, choose_precision
 from d2lhelpers.profiles import FIRST_LAYER_INIT_STD, Profile  # the constant is re-exported: key 06 imports it from here
 from d2lhelpers.training import History, TrainSettings, train
 
@@ -64,19 +65,26 @@ def train_and_save(net: nn.Module, settings: TrainSettings, device: torch.device
 def trained_alexnet(profile: Profile, device: torch.device) -> tuple[AlexNet, str]:
     """The profile's trained AlexNet (on the CPU, in eval mode) and a sentence saying where it came from.
 
-    Loads results/alexnet-<profile>/model.pt when notebook 05 saved one with these settings; otherwise
-    trains it now exactly as notebook 05 does (resuming its checkpoint if there is one) and saves it.
+    Loads results/alexnet-<profile>/model.pt when notebook 05 saved one with these settings (and its plan);
+    otherwise plans and trains it now exactly as notebook 05 does (resuming its checkpoint if there is one) and saves it.
     """
-    saved = results_folder(run_name(profile)) / "model.pt"
+    folder = results_folder(run_name(profile))
     net = initial_alexnet(profile)
-    if saved.is_file():
-        load_checkpoint(saved, net, profile.training)
-        return net.eval(), f"loaded the model notebook 05 saved: {display_path(saved)}"
-    history = train_and_save(net, profile.training, device, run_name(profile), extra={"profile": profile.name})
+    planned = saved_plan(folder / "model.pt", profile.training)
+    if planned is not None:
+        load_checkpoint(folder / "model.pt", net, planned)
+        return net.eval(), f"loaded the model notebook 05 saved: {display_path(folder / 'model.pt')}"
+    data = load_fashion_mnist()
+    precision = choose_precision(net, profile.training.image_size, device, profile.training.batch_size)
+    plan = plan_training(net, data, profile.training, device, precision, checkpoint=folder / "checkpoint.pt")
+    print(f"plan: {plan.describe()}")
+    history = train_and_save(net, plan.settings, device, run_name(profile), data, precision,
+                             extra={"profile": profile.name})
     if history.interrupted:
         raise KeyboardInterrupt("training was interrupted; run the cell again to resume it")
     return net.cpu().eval(), (f"no saved model for the {profile.name} profile, so it was trained here as notebook 05 "
-                              f"does ({history.last('elapsed_s') / 60:.1f} min) and saved to {display_path(saved)}")
+                              f"does ({history.last('elapsed_s') / 60:.1f} min) and saved to "
+                              f"{display_path(folder / 'model.pt')}")
 
 
 IMAGENET_ALEXNET_FILE = "alexnet-owt-7be5be79.pth"  # torchvision's AlexNet_Weights.IMAGENET1K_V1

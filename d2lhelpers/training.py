@@ -1,10 +1,9 @@
 """The training loop: one step, one epoch, evaluation, and `train`, which adds checkpoints and resumption.
 
-Introduced in notebook 05 (training AlexNet), which writes the same epoch loop out by hand first.
-Compared with the book's `d2l.train_ch6`, `train` keeps the weights it is given, works with any number of
-batches, counts examples/s end to end (batch preparation included), trains in the precision the hardware
-suits (`precision.py`), and writes a checkpoint after every epoch (`checkpoints.py`), so that an
-interrupted run keeps its history and resumes where it stopped.
+Introduced in notebook 05 (training AlexNet), which writes the same epoch loop out by hand first. Compared with the
+book's `d2l.train_ch6`, `train` keeps the weights it is given, works with any number of batches, counts examples/s
+end to end, trains in the precision the hardware suits (`precision.py`), stops at a planned step (`budget.py`) and
+writes a checkpoint after every epoch (`checkpoints.py`): an interrupted run keeps its history and resumes.
 """
 
 from __future__ import annotations
@@ -13,6 +12,7 @@ import math
 import os
 import time
 from collections.abc import Callable
+from itertools import islice
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -47,6 +47,8 @@ class TrainSettings:
     test_examples: int | None = None
     augment: bool = False
     seed: int = 0
+    time_budget_s: float | None = None  # plan the run to fit this many seconds of training (budget.py); None: all epochs
+    max_steps: int | None = None  # the plan: stop after this many steps (within `epochs`); None: every step of every epoch
 
     def __post_init__(self) -> None:
         if self.optimizer not in OPTIMIZERS:
@@ -58,6 +60,18 @@ class TrainSettings:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
         if self.lr <= 0:
             raise ValueError(f"lr must be positive, got {self.lr}")
+        for name in ("time_budget_s", "max_steps"):
+            if getattr(self, name) is not None and getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be positive or None, got {getattr(self, name)}")
+
+    def total_steps(self, n_train: int) -> int:
+        """The optimizer steps of the whole run on `n_train` images: every epoch's, or the plan's `max_steps`."""
+        every = self.epochs * math.ceil(n_train / self.batch_size)
+        return every if self.max_steps is None else min(every, self.max_steps)
+
+    def epochs_to_run(self, n_train: int) -> int:
+        """Epochs the run starts (the last may stop part-way, at `max_steps`)."""
+        return math.ceil(self.total_steps(n_train) / math.ceil(n_train / self.batch_size))
 
 
 @dataclass
@@ -125,32 +139,31 @@ def train_step(net: nn.Module, optimizer: torch.optim.Optimizer | None, x: torch
 def train_one_epoch(net: nn.Module, optimizer: torch.optim.Optimizer, scaler: torch.amp.GradScaler | None,
                     images: torch.Tensor, labels: torch.Tensor, settings: TrainSettings, epoch: int,
                     precision: Precision | str) -> dict[str, float]:
-    """One pass over the training data (the loop notebook 05 writes out); examples/s counts batch preparation too."""
+    """One pass over the training data (the loop notebook 05 writes out), stopping early at the plan's last step;
+    examples/s counts batch preparation too, and the progress bar estimates the time left in the whole run."""
     net.train()
     generator = torch.Generator().manual_seed(settings.seed * 1000 + epoch)  # the same order when resumed
     steps_per_epoch = math.ceil(len(images) / settings.batch_size)
-    total_loss = torch.zeros((), device=images.device)
-    correct = torch.zeros((), device=images.device)
+    total_steps = settings.total_steps(len(images))
+    steps = min(steps_per_epoch, total_steps - epoch * steps_per_epoch)
+    total_loss, correct, seen = torch.zeros((), device=images.device), torch.zeros((), device=images.device), 0
     start = time.perf_counter()
-    progress = tqdm(batches(images, labels, settings.batch_size, settings.image_size, generator, settings.augment),
-                    total=steps_per_epoch, desc=f"epoch {epoch + 1}/{settings.epochs}", unit="batch", leave=False,
-                    disable=bool(os.environ.get("TQDM_DISABLE")))  # tqdm.notebook ignores its own variable
+    progress = tqdm(islice(batches(images, labels, settings.batch_size, settings.image_size, generator, settings.augment),
+                           steps), total=steps, desc=f"epoch {epoch + 1}/{settings.epochs_to_run(len(images))}", unit="batch",
+                    leave=False, disable=bool(os.environ.get("TQDM_DISABLE")))  # tqdm.notebook ignores its own variable
     for i, (x, y) in enumerate(progress):
-        set_learning_rate(optimizer, learning_rate(settings, epoch * steps_per_epoch + i, settings.epochs * steps_per_epoch))
+        set_learning_rate(optimizer, learning_rate(settings, epoch * steps_per_epoch + i, total_steps))
         loss, logits = train_step(net, optimizer, x, y, precision, scaler)
         total_loss += loss.float() * len(y)
         correct += (logits.argmax(dim=1) == y).sum()
+        seen += len(y)
         if i % 20 == 19:  # reading the loss waits for the device: not every batch
-            progress.set_postfix(loss=f"{total_loss.item() / min(len(images), (i + 1) * settings.batch_size):.3f}")
+            left = (time.perf_counter() - start) / (i + 1) * (total_steps - epoch * steps_per_epoch - i - 1)
+            progress.set_postfix(loss=f"{total_loss.item() / seen:.3f}", run_left=f"{left / 60:.1f} min")
     progress.close()
     seconds = time.perf_counter() - start
-    return {
-        "epoch": epoch + 1,
-        "train_loss": total_loss.item() / len(images),
-        "train_acc": correct.item() / len(images),
-        "seconds": seconds,
-        "examples_per_s": len(images) / seconds,
-    }
+    return {"epoch": epoch + 1, "train_loss": total_loss.item() / seen, "train_acc": correct.item() / seen,
+            "seconds": seconds, "examples_per_s": seen / seconds, "steps": steps}
 
 
 def evaluate(net: nn.Module, images: torch.Tensor, labels: torch.Tensor, image_size: int,
@@ -180,16 +193,9 @@ def compile_or_fall_back(net: nn.Module, x: torch.Tensor, y: torch.Tensor, preci
         net.zero_grad(set_to_none=True)
 
 
-def train(
-    net: nn.Module,
-    data,
-    settings: TrainSettings,
-    device: torch.device,
-    checkpoint: Path | None = None,
-    precision: Precision | str | None = None,
-    on_epoch_end: Callable[[History], None] | None = None,
-    compile: bool = False,
-) -> History:
+def train(net: nn.Module, data, settings: TrainSettings, device: torch.device, checkpoint: Path | None = None,
+          precision: Precision | str | None = None, on_epoch_end: Callable[[History], None] | None = None,
+          compile: bool = False) -> History:
     """Train `net` on `data` (a FashionMNIST of uint8 tensors) and evaluate after every epoch.
 
     With a `checkpoint` path, a run resumes from the last finished epoch stored there (which must come
@@ -201,6 +207,7 @@ def train(
     check_input_size(net, settings.image_size)
     n_train = settings.train_examples or len(data.train_images)
     n_test = settings.test_examples or len(data.test_images)
+    planned = settings.epochs_to_run(n_train)  # the plan's last epoch may stop part-way (settings.max_steps)
     history = History(device=str(device))
     try:
         train_x, train_y = to_device(data.train_images[:n_train], device), to_device(data.train_labels[:n_train], device)
@@ -224,15 +231,15 @@ def train(
             if saved.get("scaler") and scaler.is_enabled():
                 scaler.load_state_dict(saved["scaler"])
             done = len(saved["history"]["epochs"])
-            if done < settings.epochs:  # the remaining epochs train in the precision chosen now
+            if done < planned:  # the remaining epochs train in the precision chosen now
                 saved["history"] |= {"precision": chosen.name, "precision_reason": chosen.reason, "device": str(device)}
             history = History(**{**saved["history"], "interrupted": False})
             restore_rng_states(saved["rng"])
-            print(f"Resuming from {display_path(checkpoint)}: {done} of {settings.epochs} epochs already done"
-                  + (" (nothing left to train; delete the file to train again)." if done >= settings.epochs else "."))
+            print(f"Resuming from {display_path(checkpoint)}: {done} of {planned} epochs already done"
+                  + (" (nothing left to train; delete the file to train again)." if done >= planned else "."))
 
         start = time.perf_counter() - (history.epochs[-1]["elapsed_s"] if history.epochs else 0.0)
-        for epoch in range(len(history.epochs), settings.epochs):
+        for epoch in range(len(history.epochs), planned):
             metrics = train_one_epoch(model, optimizer, scaler, train_x, train_y, settings, epoch, chosen)
             metrics["test_acc"], _ = evaluate(model, test_x, test_y, settings.image_size, chosen)
             metrics["elapsed_s"] = time.perf_counter() - start  # training and evaluation so far

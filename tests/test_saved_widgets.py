@@ -52,15 +52,7 @@ def unseen_outputs(notebook: nbformat.NotebookNode) -> list[str]:
     return found
 
 
-# Their code has the fix (05: the book's plot as PNG; 06: the filter slider through widgets.interact_in_place), but
-# their committed outputs predate it: re-recording them takes 05's full training. Strict: once re-recorded, the
-# check passes and the mark must go.
-NOT_YET_RERECORDED = {"05_training_alexnet", "06_filter_visualisation"}
-
-
-@pytest.mark.parametrize("path", [pytest.param(p, marks=pytest.mark.xfail(
-    strict=True, reason="committed outputs recorded before the fix in its code: re-record this notebook"))
-    if p.stem in NOT_YET_RERECORDED else p for p in SERIES_AND_KEYS], ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", SERIES_AND_KEYS, ids=lambda p: p.stem)
 def test_committed_outputs_show_no_widget_repr_and_no_svg(path):
     assert unseen_outputs(nbformat.read(path, as_version=4)) == []
 

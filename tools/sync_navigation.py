@@ -115,10 +115,10 @@ def key_navigation_markdown(index: int, colab: bool = False) -> str:
 
 
 def navigation_line(parts: list[str], previous: str | None, following: str | None, colab: str | None) -> str:
-    """`parts`, then the previous and next links and the Colab link where there are any, joined with dots."""
-    links = [f"← {previous}" if previous else None, f"{following} →" if following else None,
-             f"[Open in Colab]({colab})" if colab else None]
-    return " · ".join(parts + [item for item in links if item])
+    """The Colab link, `parts`, then the previous and next links, where there are any, joined with dots. The Colab
+    link comes first: at the line's right end, the toolbar of a selected first cell in JupyterLab covered it."""
+    links = [f"← {previous}" if previous else None, f"{following} →" if following else None]
+    return " · ".join(([f"[Open in Colab]({colab})"] if colab else []) + parts + [item for item in links if item])
 
 
 def with_key_line(source: str, index: int) -> str:

@@ -70,9 +70,8 @@ def trained_alexnet(profile: Profile, device: torch.device) -> tuple[AlexNet, st
     """
     folder = results_folder(run_name(profile))
     net = initial_alexnet(profile)
-    planned = saved_plan(folder / "model.pt", profile.training)
-    if planned is not None:
-        load_checkpoint(folder / "model.pt", net, planned)
+    if (folder / "model.pt").is_file():  # from other settings: a clear error naming them, and nothing overwritten
+        load_checkpoint(folder / "model.pt", net, saved_plan(folder / "model.pt", profile.training) or profile.training)
         return net.eval(), f"loaded the model notebook 05 saved: {display_path(folder / 'model.pt')}"
     data = load_fashion_mnist()
     precision = choose_precision(net, profile.training.image_size, device, profile.training.batch_size)

@@ -64,6 +64,15 @@ def test_a_model_saved_with_other_settings_is_refused(sandbox):
         runs.trained_alexnet(other, torch.device("cpu"))
 
 
+def test_a_model_planned_to_a_budget_is_loaded_with_its_plan(sandbox):
+    budgeted = dataclasses.replace(TINY, training=dataclasses.replace(TINY.training, epochs=3, time_budget_s=1e-3))
+    _, source = runs.trained_alexnet(budgeted, torch.device("cpu"))  # the budget affords one step
+    assert "trained here" in source
+    assert torch.load(sandbox / "alexnet-tiny" / "model.pt", weights_only=True)["settings"]["max_steps"] == 1
+    _, source = runs.trained_alexnet(budgeted, torch.device("cpu"))
+    assert source.startswith("loaded")
+
+
 def test_load_results_is_none_when_nothing_ran(sandbox):
     assert load_results("alexnet-nothing") is None
 

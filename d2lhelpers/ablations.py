@@ -19,6 +19,7 @@ from d2lhelpers.inspection import layer_names
 from d2lhelpers.batches import to_model_input
 from d2lhelpers.paths import results_folder
 from d2lhelpers.training import History, TrainSettings, evaluate, train
+from d2lhelpers.verdicts import Verdict, verdict
 
 INITIALISATIONS = ("pytorch", "xavier")
 
@@ -63,25 +64,33 @@ def train_variant(name: str, net: nn.Module, data, settings: TrainSettings, devi
     it has finished, the small JSON record (settings, history, train accuracy) replaces the checkpoint, so
     that dozens of variants do not keep gigabytes of weights. A record made with other settings is ignored.
     Returns its history, and the train and test accuracy both measured in evaluation mode (dropout off),
-    so that their difference is the generalisation gap. `precision` None: the one the hardware suits.
+    so that their difference is the generalisation gap, and the share of the test images given the most
+    frequent predicted class (1.0: a constant prediction). `precision` None: the one the hardware suits.
     """
     folder = results_folder(run)
     record_path, checkpoint = folder / f"{name}.json", folder / f"{name}.pt"
     record = json.loads(record_path.read_text()) if record_path.is_file() else None
     if record is not None and record["settings"] == dataclasses.asdict(settings):
         history, train_acc = History(**record["history"]), record["train_acc"]
+        top_class_share = record.get("top_class_share")
     else:
         history = train(net, data, settings, device, checkpoint=checkpoint, precision=precision)
         n_train = settings.train_examples or len(data.train_images)
         n_eval = min(n_train, train_eval_examples)
         train_acc, _ = evaluate(net, data.train_images[:n_eval].to(device), data.train_labels[:n_eval].to(device),
                                 settings.image_size, history.precision)
+        n_test = settings.test_examples or len(data.test_images)
+        _, predicted = evaluate(net, data.test_images[:n_test].to(device), data.test_labels[:n_test].to(device),
+                                settings.image_size, history.precision)
+        top_class_share = torch.bincount(predicted, minlength=10).max().item() / len(predicted)
         if not history.interrupted:
-            record = {"settings": dataclasses.asdict(settings), "history": dataclasses.asdict(history), "train_acc": train_acc}
+            record = {"settings": dataclasses.asdict(settings), "history": dataclasses.asdict(history), "train_acc": train_acc,
+                      "top_class_share": top_class_share}
             record_path.write_text(json.dumps(record, indent=1))
             checkpoint.unlink(missing_ok=True)
     test_acc = history.last("test_acc")
-    return {"variant": name, "history": history, "train_acc": train_acc, "test_acc": test_acc,
+    return {"variant": name, "seed": settings.seed, "history": history, "train_acc": train_acc, "test_acc": test_acc,
+            "top_class_share": top_class_share,
             "gap": train_acc - test_acc, "minutes": history.last("elapsed_s") / 60, "interrupted": history.interrupted}
 
 
@@ -113,19 +122,49 @@ def train_seeds(name: str, make_net: Callable[[], nn.Module], data, settings: Tr
     return summary
 
 
-def exceeds_spread(a: dict[str, object], b: dict[str, object], key: str = "test_acc") -> bool:
-    """True when the means of `key` differ by more than twice the larger of the two seed spreads (notebook 07)."""
-    return abs(a[key] - b[key]) > 2 * max(a[f"{key}_std"], b[f"{key}_std"])
+class Experiment:
+    """Seeded variants of one experiment, each trained by its recipe and compared by the one verdict rule.
 
+    Notebooks 07 and 08 and their keys: `train` runs `train_seeds` and remembers the recipe; `compare`
+    gives `verdicts.verdict`, and when that is borderline first trains both variants with `extra_seeds` too.
+    """
 
-def spread_verdict(a: dict[str, object], b: dict[str, object], key: str = "test_acc") -> str:
-    """A sentence comparing `key` of two seeded variants: the difference of the means, and if it beats the spread."""
-    difference, limit = a[key] - b[key], 2 * max(a[f"{key}_std"], b[f"{key}_std"])
-    if exceeds_spread(a, b, key):
-        return (f"{a['variant']} minus {b['variant']}: {difference:+.3f}, larger than the seed spread "
-                f"(2 x the larger std = {limit:.3f}): a real difference at this budget")
-    return (f"{a['variant']} minus {b['variant']}: {difference:+.3f}, within the seed spread "
-            f"(2 x the larger std = {limit:.3f}): a null result, no difference measurable at this budget")
+    def __init__(self, data, device: torch.device, run: str, precision: str, seeds: Sequence[int] = (0, 1, 2),
+                 extra_seeds: Sequence[int] = (3, 4)):
+        self.data, self.device, self.run, self.precision = data, device, run, precision
+        self.seeds, self.extra_seeds = tuple(seeds), tuple(extra_seeds)
+        self.results: dict[str, dict[str, object]] = {}
+        self._recipes: dict[str, tuple[str, Callable[[], nn.Module], TrainSettings]] = {}
+
+    def train(self, label: str, name: str, make_net: Callable[[], nn.Module], settings: TrainSettings,
+              seeds: Sequence[int] | None = None) -> dict[str, object]:
+        """Train (or load) `label` with every seed: records results/<run>/<name>-seed<s>.json; its summary.
+
+        Extra seeds that an earlier borderline comparison saved are loaded too, so that every notebook sharing
+        the records judges the same comparison from the same seeds.
+        """
+        self._recipes[label] = (name, make_net, settings)
+        seeds = tuple(seeds or self.seeds) + tuple(s for s in self.extra_seeds if s not in (seeds or self.seeds)
+                                                   and self._recorded(name, dataclasses.replace(settings, seed=s)))
+        self.results[label] = train_seeds(name, make_net, self.data, settings, self.device, self.run,
+                                          seeds, precision=self.precision, label=label)
+        return self.results[label]
+
+    def _recorded(self, name: str, settings: TrainSettings) -> bool:
+        """True when results/<run>/<name>-seed<s>.json holds a finished run with these settings."""
+        path = results_folder(self.run) / f"{name}-seed{settings.seed}.json"
+        return path.is_file() and json.loads(path.read_text())["settings"] == dataclasses.asdict(settings)
+
+    def compare(self, changed: str, reference: str, key: str = "test_acc") -> Verdict:
+        """`changed` minus `reference` by the one rule; a borderline result first gets the extra seeds."""
+        result = verdict(self.results[changed], self.results[reference], key)
+        all_seeds = self.seeds + self.extra_seeds
+        if result.borderline and self.extra_seeds:
+            for label in (changed, reference):
+                if len(self.results[label]["seeds"]) < len(all_seeds):
+                    self.train(label, *self._recipes[label], seeds=all_seeds)
+            result = verdict(self.results[changed], self.results[reference], key)
+        return result
 
 
 def mean_std(summary: dict[str, object], key: str) -> str:

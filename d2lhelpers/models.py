@@ -81,12 +81,14 @@ def alexnet_features(in_channels: int = 1, activation: type[nn.Module] = nn.ReLU
 def reshaped_alexnet_features(in_channels: int = 1, activation: type[nn.Module] = nn.ReLU, pooling: str = "max",
                               lrn: bool = False, width: float = 1.0, extra_convs: int = 0,
                               pool_after: tuple[int, ...] = POOL_AFTER,
-                              first_conv: tuple[int, int, int] = (11, 4, 1)) -> nn.Sequential:
+                              first_conv: tuple[int, int, int] = (11, 4, 1),
+                              pool_window: tuple[int, int] = (3, 2)) -> nn.Sequential:
     """`alexnet_features` reshaped for notebook 08's questions; with the default shape it builds the same layers.
 
     `width` scales every layer's channels, `extra_convs` adds 3x3 layers of conv4's width after conv4,
     `pool_after` lists which of the book's five convolution layers (1-based, extra layers not counted)
-    are followed by pooling, and `first_conv` is conv1's (kernel, stride, padding).
+    are followed by pooling, `first_conv` is conv1's (kernel, stride, padding), and `pool_window` the pooling
+    layers' (kernel, stride): (3, 2) overlaps, as in the paper; (2, 2) does not.
     """
     if pooling not in POOLING:
         raise ValueError(f"pooling must be one of {', '.join(POOLING)}, got {pooling!r}")
@@ -105,7 +107,7 @@ def reshaped_alexnet_features(in_channels: int = 1, activation: type[nn.Module] 
         if lrn and book_layer in (1, 2):
             layers.append(paper_lrn())
         if book_layer in pool_after:
-            layers.append(POOLING[pooling](kernel_size=3, stride=2))
+            layers.append(POOLING[pooling](kernel_size=pool_window[0], stride=pool_window[1]))
         n_in = n_out
     return nn.Sequential(*layers)
 
@@ -115,6 +117,7 @@ def alexnet(
     activation: type[nn.Module] = nn.ReLU, pooling: str = "max", lrn: bool = False,
     hidden_layers: int = 2, hidden_width: int = 4096, width: float = 1.0, extra_convs: int = 0,
     pool_after: tuple[int, ...] = POOL_AFTER, first_conv: tuple[int, int, int] = (11, 4, 1),
+    pool_window: tuple[int, int] = (3, 2),
 ) -> AlexNet:
     """The book's simplified AlexNet (d2l 7.1) for square `image_size` inputs, as one flat nn.Sequential.
 
@@ -127,8 +130,10 @@ def alexnet(
     """
     if hidden_layers < 0 or hidden_width < 1:
         raise ValueError(f"need hidden_layers >= 0 and hidden_width >= 1, got {hidden_layers} and {hidden_width}")
-    reshaped = (width, extra_convs, tuple(pool_after), tuple(first_conv)) != (1.0, 0, POOL_AFTER, (11, 4, 1))
-    features = (reshaped_alexnet_features(in_channels, activation, pooling, lrn, width, extra_convs, pool_after, first_conv)
+    reshaped = (width, extra_convs, tuple(pool_after), tuple(first_conv), tuple(pool_window)) != (
+        1.0, 0, POOL_AFTER, (11, 4, 1), (3, 2))
+    features = (reshaped_alexnet_features(in_channels, activation, pooling, lrn, width, extra_convs, pool_after,
+                                          first_conv, tuple(pool_window))
                 if reshaped else alexnet_features(in_channels, activation, pooling, lrn))
     side = spatial_sizes(features, image_size)[-1]
     if side < 1:

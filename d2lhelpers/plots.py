@@ -10,6 +10,7 @@ import functools
 from collections.abc import Callable, Sequence
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 import torch
 from matplotlib.ticker import FuncFormatter
@@ -165,6 +166,28 @@ def plot_runs(runs: Sequence[dict], title: str) -> plt.Figure:
         ax.legend()
         ax.xaxis.get_major_locator().set_params(integer=True)
     fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+@readable
+def plot_train_and_test(summaries: Sequence[dict], title: str) -> plt.Figure:
+    """Training accuracy (dashed, dropout on) and test accuracy (solid) per epoch, mean over seeds (notebook 07).
+
+    `summaries` are the dicts of `d2lhelpers.ablations.train_seeds`; the band is ± one std over the seeds.
+    """
+    fig, ax = plt.subplots(figsize=(10, 4.5))
+    for i, summary in enumerate(summaries):
+        colour = f"C{i}"
+        for key, style, what in (("train_acc", "--", "train"), ("test_acc", "-", "test")):
+            curves = np.array([[e[key] for e in run["history"].epochs] for run in summary["runs"]])
+            x = np.arange(1, curves.shape[1] + 1)
+            mean, std = curves.mean(axis=0), curves.std(axis=0, ddof=1) if len(curves) > 1 else 0 * curves[0]
+            ax.plot(x, mean, style, color=colour, label=f"{summary['variant']}: {what}")
+            ax.fill_between(x, mean - std, mean + std, color=colour, alpha=0.15)
+    ax.set(xlabel="epoch", ylabel="accuracy (mean over seeds)", title=title, ylim=(0, 1.02))
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower right")
     fig.tight_layout()
     return fig
 

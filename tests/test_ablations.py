@@ -7,12 +7,13 @@ import pytest
 import torch
 from torch import nn
 
-from d2lhelpers.ablations import (exceeds_spread, initialise, layer_gradient_norms, spread_verdict, summary_table,
+from d2lhelpers.ablations import (Experiment, initialise, layer_gradient_norms, summary_table,
                                   train_seeds, train_variant)
 from d2lhelpers.costs import count_parameters
 from d2lhelpers.data import FashionMNIST
 from d2lhelpers.models import alexnet, alexnet_2012
 from d2lhelpers.training import TrainSettings
+from d2lhelpers.verdicts import Verdict
 from synthetic import corner_squares
 
 
@@ -115,14 +116,20 @@ def test_train_seeds_averages_over_seeds_that_change_the_weights(tmp_path, monke
         train_seeds("linear", make_net, corner_data(), settings, torch.device("cpu"), "seeds", seeds=(0, 0))
 
 
-def test_a_difference_counts_only_beyond_twice_the_larger_spread():
-    a = {"variant": "a", "test_acc": 0.80, "test_acc_std": 0.01}
-    b = {"variant": "b", "test_acc": 0.75, "test_acc_std": 0.01}
-    noisy = {"variant": "noisy", "test_acc": 0.75, "test_acc_std": 0.03}
-    assert exceeds_spread(a, b) and exceeds_spread(b, a)
-    assert not exceeds_spread(a, noisy), "0.05 is less than 2 x 0.03"
-    assert "larger than the seed spread" in spread_verdict(a, b) and "+0.050" in spread_verdict(a, b)
-    assert "null result" in spread_verdict(a, noisy) and "0.060" in spread_verdict(a, noisy)
+def test_an_experiment_settles_a_borderline_comparison_with_more_seeds(tmp_path, monkeypatch):
+    monkeypatch.setenv("D2L_RESULTS_DIR", str(tmp_path))
+    settings = TrainSettings(image_size=28, epochs=1, batch_size=32, optimizer="sgd", lr=0.05, momentum=0.9)
+    lab = Experiment(corner_data(), torch.device("cpu"), "lab", "fp32", seeds=(0, 1), extra_seeds=(2,))
+    linear = lambda: nn.Sequential(nn.Flatten(), nn.Linear(28 * 28, 2))  # noqa: E731
+    lab.train("a", "a", linear, settings)
+    lab.train("b", "b", linear, dataclasses.replace(settings, lr=0.01))
+    first = lab.compare("a", "b")
+    assert first.seeds >= 2 and lab.results["a"]["variant"] == "a"
+    monkeypatch.setattr(Verdict, "borderline", property(lambda self: True))  # every comparison is borderline now
+    settled = lab.compare("a", "b")
+    assert lab.results["a"]["seeds"] == lab.results["b"]["seeds"] == [0, 1, 2], "both got the extra seed"
+    assert settled.seeds == 3 and (tmp_path / "lab" / "a-seed2.json").is_file()
+    assert lab.compare("a", "b").seeds == 3, "no seeds beyond the extra ones"
 
 
 def test_a_record_made_with_other_settings_is_trained_again(tmp_path, monkeypatch):

@@ -123,3 +123,11 @@ def test_a_native_28_pixel_alexnet_matches_the_65_pixel_maps_after_conv1():
     resized = alexnet(image_size=65)
     assert spatial_sizes(native[:13], 28)[1:] == spatial_sizes(resized[:13], 65)[1:]
     assert native(torch.zeros(2, 1, 28, 28)).shape == (2, 10)
+
+
+def test_non_overlapping_pooling_changes_only_the_pooling_windows():
+    overlapping, separate = alexnet(image_size=65, width=0.125), alexnet(image_size=65, width=0.125, pool_window=(2, 2))
+    pools = [m for m in separate if isinstance(m, nn.MaxPool2d)]
+    assert len(pools) == 3 and all((p.kernel_size, p.stride) == (2, 2) for p in pools)
+    assert [(p.kernel_size, p.stride) for p in overlapping if isinstance(p, nn.MaxPool2d)] == [(3, 2)] * 3
+    assert separate(torch.zeros(2, 1, 65, 65)).shape == (2, 10)

@@ -56,7 +56,8 @@ def test_a_smoke_profile_keeps_the_code_path_on_a_few_tiny_batches(monkeypatch, 
     full, smoke = PROFILES[name], choose_profile()
     assert smoke.name == f"{name}-smoke" and not smoke.shows_results
     assert smoke.first_layer_std == full.first_layer_std
-    for part in ("training", "ablation", "questions", "book_comparison"):
+    assert smoke.experiment_net == full.experiment_net
+    for part in ("training", "ablation", "memorise", "paper_sgd", "book_comparison"):
         a, b = getattr(full, part), getattr(smoke, part)
         assert (b.image_size, b.optimizer, b.lr, b.schedule, b.augment) == (a.image_size, a.optimizer, a.lr, a.schedule, a.augment)
         assert b.epochs == 1 and b.train_examples <= 5 * b.batch_size and b.test_examples <= 2 * b.batch_size

@@ -1,0 +1,110 @@
+"""The series' one verdict rule: is a difference between two seeded variants larger than the seeds' noise?
+
+Introduced in notebook 07 (what made AlexNet work) and used by notebook 08 and every answer key. Welch's t
+on the per-seed values gives a 95% interval for the difference of the means. The difference is real when the
+interval excludes 0; otherwise it is a null result, and the interval bounds the effect the run rules out.
+A variant that did not learn (a non-finite loss, or one class predicted for most test images) is reported
+as such and never compared. A borderline difference is settled with more seeds (`Verdict.borderline`).
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from dataclasses import dataclass
+
+from scipy import stats
+
+CONFIDENCE = 0.95
+CONSTANT_SHARE = 0.9  # one class for 90% of the test images or more: a constant prediction, not ten classes learned
+BORDERLINE = (2 / 3, 4 / 3)  # |difference| / interval half-width in this range: too close to call with these seeds
+WHAT = {"test_acc": "test accuracy", "train_acc": "train accuracy", "gap": "gap"}
+
+
+def failure(summary: dict[str, object]) -> str | None:
+    """Why a seeded variant (train_seeds' summary) did not learn, or None when every seed trained.
+
+    Checks each seed: a non-finite training loss (it diverged), or one class predicted for at least CONSTANT_SHARE
+    of the test images (a constant prediction). Runs without the prediction share fall back to test accuracy < 0.2.
+    """
+    for run in summary["runs"]:
+        seed = run.get("seed", "?")
+        losses = [epoch["train_loss"] for epoch in run["history"].epochs] if "history" in run else []
+        if not all(math.isfinite(loss) for loss in losses):
+            return f"its training loss became non-finite on seed {seed}: it diverged"
+        share = run.get("top_class_share")
+        if share is not None and share >= CONSTANT_SHARE:
+            loss = f" (training loss {losses[-1]:.2f}; ln 10 = 2.30 is a uniform guess)" if losses else ""
+            return f"on seed {seed} it predicts one class for {share:.0%} of the test images{loss}: it did not learn"
+        if share is None and run["test_acc"] < 0.2:
+            return f"on seed {seed} its test accuracy is {run['test_acc']:.3f}, at chance: it did not learn"
+    return None
+
+
+def seed_values(summary: dict[str, object], key: str) -> list[float]:
+    """The per-seed values of `key` in a seeded summary."""
+    return [float(run[key]) for run in summary["runs"]]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """One comparison, `changed` minus `reference`, of `key` over the seeds."""
+
+    changed: str
+    reference: str
+    key: str
+    difference: float
+    low: float  # the 95% interval of the difference of the means
+    high: float
+    seeds: int  # the smaller number of seeds of the two
+    failed: str | None = None  # why no comparison was made
+
+    @property
+    def real(self) -> bool:
+        """True when both variants learned and the interval excludes 0."""
+        return self.failed is None and (self.low > 0 or self.high < 0)
+
+    @property
+    def bound(self) -> float:
+        """The largest effect the interval leaves possible, either way."""
+        return max(abs(self.low), abs(self.high))
+
+    @property
+    def borderline(self) -> bool:
+        """True when the interval's end nearest 0 lies close to 0: more seeds should settle it."""
+        half = (self.high - self.low) / 2
+        return self.failed is None and half > 0 and BORDERLINE[0] <= abs(self.difference) / half <= BORDERLINE[1]
+
+    def __str__(self) -> str:
+        what = WHAT.get(self.key, self.key)
+        if self.failed is not None:
+            return f"{self.changed} against {self.reference}: not compared, {self.failed}"
+        head = (f"{self.changed} minus {self.reference}, {what}: {self.difference:+.3f} "
+                f"(95% interval {self.low:+.3f} to {self.high:+.3f}, {self.seeds} seeds each)")
+        if self.real:
+            return f"{head}: a real difference at this budget"
+        return f"{head}: a null result, any effect at this budget is at most {self.bound:.3f}"
+
+
+def verdict(changed: dict[str, object], reference: dict[str, object], key: str = "test_acc") -> Verdict:
+    """The verdict on `key` of two seeded variants (train_seeds' summaries): Welch's 95% interval, or why not compared."""
+    names = str(changed["variant"]), str(reference["variant"])
+    problems = [f"{name}: {why}" for name, summary in zip(names, (changed, reference)) if (why := failure(summary))]
+    a, b = seed_values(changed, key), seed_values(reference, key)
+    if len(a) < 2 or len(b) < 2:
+        raise ValueError(f"a verdict needs at least two seeds per variant, got {len(a)} and {len(b)}")
+    difference = statistics.mean(a) - statistics.mean(b)
+    low, high = welch_interval(a, b)
+    return Verdict(*names, key, difference, low, high, min(len(a), len(b)), "; ".join(problems) or None)
+
+
+def welch_interval(a: list[float], b: list[float], confidence: float = CONFIDENCE) -> tuple[float, float]:
+    """The `confidence` interval of mean(a) - mean(b) by Welch's t (unequal variances, Welch-Satterthwaite df)."""
+    va, vb = statistics.variance(a) / len(a), statistics.variance(b) / len(b)
+    difference = statistics.mean(a) - statistics.mean(b)
+    se = math.sqrt(va + vb)
+    if se == 0:  # every seed gave the same value in both variants
+        return difference, difference
+    df = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1))
+    half = stats.t.ppf(0.5 + confidence / 2, df) * se
+    return difference - half, difference + half

@@ -81,8 +81,11 @@ class Profile:
         return f"{what}: {accuracy:.4f} is within [{low}, {high}]"
 
     def check_baseline(self, what: str, summary: dict[str, object]) -> str:
-        """Raise AssertionError unless a seeded baseline learned, lies in the expected range and has a small spread."""
-        if (why := failure(summary)) is not None:
+        """Raise AssertionError unless a seeded baseline learned, lies in the expected range and has a small spread.
+
+        Profiles that only check the code path (ci and the smoke ones: too few steps to learn) skip the learning test.
+        """
+        if self.shows_results and (why := failure(summary)) is not None:
             raise AssertionError(f"{what} did not train: {why}")
         self.check(what, summary["test_acc"])
         spread = summary["test_acc_std"]

@@ -144,8 +144,9 @@ class Experiment:
         the records judges the same comparison from the same seeds.
         """
         self._recipes[label] = (name, make_net, settings)
-        seeds = tuple(seeds or self.seeds) + tuple(s for s in self.extra_seeds if s not in (seeds or self.seeds)
-                                                   and self._recorded(name, dataclasses.replace(settings, seed=s)))
+        asked = tuple(seeds or self.seeds)
+        seeds = asked + tuple(s for s in self.extra_seeds
+                              if s not in asked and self._recorded(name, dataclasses.replace(settings, seed=s)))
         self.results[label] = train_seeds(name, make_net, self.data, settings, self.device, self.run,
                                           seeds, precision=self.precision, label=label)
         return self.results[label]

@@ -151,6 +151,15 @@ class Experiment:
                                           seeds, precision=self.precision, label=label)
         return self.results[label]
 
+    def saved(self, label: str, name: str, make_net: Callable[[], nn.Module], settings: TrainSettings) -> dict[str, object] | None:
+        """`train` when every seed of `name` is already recorded (another notebook trained it): loads, never trains.
+
+        None when a seed is missing, so that a notebook can point to the notebook that trains the comparison.
+        """
+        if not all(self._recorded(name, dataclasses.replace(settings, seed=s)) for s in self.seeds):
+            return None
+        return self.train(label, name, make_net, settings)
+
     def _recorded(self, name: str, settings: TrainSettings) -> bool:
         """True when results/<run>/<name>-seed<s>.json holds a finished run with these settings."""
         path = results_folder(self.run) / f"{name}-seed{settings.seed}.json"

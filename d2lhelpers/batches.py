@@ -2,6 +2,7 @@
 
 Introduced in notebook 04 (the Fashion-MNIST pipeline). The images stay on the device as uint8, 47 MB
 for all 60,000; each batch is converted, resized with one `F.interpolate` call and augmented there.
+A set small enough (notebook 07's 10,000 images) is resized once instead: `model_ready`.
 """
 
 from __future__ import annotations
@@ -27,6 +28,14 @@ def to_model_input(images: torch.Tensor, image_size: int) -> torch.Tensor:
     if x.shape[-1] != image_size:
         x = F.interpolate(x, size=(image_size, image_size), mode="bilinear", align_corners=False)
     return (x - FASHION_MNIST_MEAN) / FASHION_MNIST_STD
+
+
+def model_ready(images: torch.Tensor, image_size: int, max_bytes: int = 512 * 2**20) -> torch.Tensor:
+    """`to_model_input` of the whole set at once when the floats take at most `max_bytes`, so that every epoch
+    reuses them (10,000 images at 65x65: 169 MB); otherwise the uint8 images themselves, resized batch by batch."""
+    if len(images) * image_size * image_size * 4 > max_bytes:
+        return images
+    return to_model_input(images, image_size)
 
 
 def augment_batch(x: torch.Tensor, generator: torch.Generator | None = None, max_shift: float = 0.1) -> torch.Tensor:
@@ -66,12 +75,13 @@ def batches(
     generator: torch.Generator | None = None,
     augment: bool = False,
 ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-    """Model-ready batches from uint8 images kept on the device; shuffled when a generator is given."""
+    """Model-ready batches from uint8 images kept on the device (or from `model_ready` floats); shuffled when a
+    generator is given."""
     n = len(images)
     order = torch.randperm(n, generator=generator).to(images.device) if generator is not None else None
     for start in range(0, n, batch_size):
         index = order[start : start + batch_size] if order is not None else slice(start, start + batch_size)
-        x = to_model_input(images[index], image_size)
+        x = images[index] if images.is_floating_point() else to_model_input(images[index], image_size)
         if augment:
             x = augment_batch(x, generator)
         yield x, labels[index]

@@ -24,7 +24,7 @@ def layer_names(net: nn.Sequential) -> dict[str, nn.Module]:
     counts: dict[str, int] = {}
     names = {}
     for module in net:
-        kind = _KINDS.get(type(module), type(module).__name__.lower())
+        kind = next((name for cls, name in _KINDS.items() if isinstance(module, cls)), type(module).__name__.lower())
         counts[kind] = counts.get(kind, 0) + 1
         names[f"{kind}{counts[kind]}"] = module
     return names

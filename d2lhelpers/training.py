@@ -20,7 +20,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from d2lhelpers.batches import batches
+from d2lhelpers.batches import batches, model_ready
 from d2lhelpers.checkpoints import load_checkpoint, out_of_memory_error, restore_rng_states, save_checkpoint
 from d2lhelpers.devices import is_out_of_memory, memory_format, prepare_model, to_device
 from d2lhelpers.models import check_input_size
@@ -210,8 +210,8 @@ def train(net: nn.Module, data, settings: TrainSettings, device: torch.device, c
     planned = settings.epochs_to_run(n_train)  # the plan's last epoch may stop part-way (settings.max_steps)
     history = History(device=str(device))
     try:
-        train_x, train_y = to_device(data.train_images[:n_train], device), to_device(data.train_labels[:n_train], device)
-        test_x, test_y = to_device(data.test_images[:n_test], device), to_device(data.test_labels[:n_test], device)
+        train_x, train_y = model_ready(to_device(data.train_images[:n_train], device), settings.image_size), to_device(data.train_labels[:n_train], device)
+        test_x, test_y = model_ready(to_device(data.test_images[:n_test], device), settings.image_size), to_device(data.test_labels[:n_test], device)
         prepare_model(net, device)
         chosen = as_precision(precision) if precision is not None else choose_precision(
             net, settings.image_size, device, settings.batch_size)

@@ -132,6 +132,22 @@ def test_an_experiment_settles_a_borderline_comparison_with_more_seeds(tmp_path,
     assert lab.compare("a", "b").seeds == 3, "no seeds beyond the extra ones"
 
 
+def test_saved_loads_another_notebooks_runs_and_never_trains(tmp_path, monkeypatch):
+    monkeypatch.setenv("D2L_RESULTS_DIR", str(tmp_path))
+    settings = TrainSettings(image_size=28, epochs=1, batch_size=32, optimizer="sgd", lr=0.05)
+    linear = lambda: nn.Sequential(nn.Flatten(), nn.Linear(28 * 28, 2))  # noqa: E731
+    reader = Experiment(corner_data(), torch.device("cpu"), "lab", "fp32", seeds=(0, 1), extra_seeds=(2,))
+    assert reader.saved("a", "a", linear, settings) is None and not (tmp_path / "lab").exists(), "nothing trained"
+    trainer = Experiment(corner_data(), torch.device("cpu"), "lab", "fp32", seeds=(0, 1), extra_seeds=(2,))
+    trainer.train("a", "a", linear, settings, seeds=(0, 1, 2))
+    (tmp_path / "lab" / "a-seed1.json").rename(tmp_path / "lab" / "moved.json")
+    assert reader.saved("a", "a", linear, settings) is None, "a missing seed: not loaded"
+    (tmp_path / "lab" / "moved.json").rename(tmp_path / "lab" / "a-seed1.json")
+    loaded = reader.saved("a", "a", linear, settings)
+    assert loaded["seeds"] == [0, 1, 2] and loaded["test_acc"] == trainer.results["a"]["test_acc"], "the extra seed too"
+    assert reader.saved("a", "a", linear, dataclasses.replace(settings, lr=0.01)) is None, "other settings: not loaded"
+
+
 def test_a_record_made_with_other_settings_is_trained_again(tmp_path, monkeypatch):
     monkeypatch.setenv("D2L_RESULTS_DIR", str(tmp_path))
     settings = TrainSettings(image_size=28, epochs=1, batch_size=32, optimizer="sgd", lr=0.05)

@@ -83,6 +83,21 @@ def test_paper_lrn_matches_the_papers_formula():
     torch.testing.assert_close(paper_lrn()(a), a / (k + alpha * sums) ** beta)
 
 
+@pytest.mark.parametrize("shape", [(2, 12, 15, 15), (3, 3, 4, 4), (2, 32, 7, 7)], ids=["12 channels", "fewer than n", "32 channels"])
+def test_faster_lrn_gives_pytorchs_values_and_gradients(shape):
+    from d2lhelpers.models import paper_lrn
+
+    ours, theirs = paper_lrn(), nn.LocalResponseNorm(size=5, alpha=5e-4, beta=0.75, k=2.0)
+    a = (torch.randn(shape) * 30).contiguous(memory_format=torch.channels_last).requires_grad_()
+    b = a.detach().clone().requires_grad_()
+    torch.testing.assert_close(ours(a), theirs(b))
+    weights = torch.randn(shape)
+    (ours(a) * weights).sum().backward()
+    (theirs(b) * weights).sum().backward()
+    torch.testing.assert_close(a.grad, b.grad)
+    assert isinstance(ours, nn.LocalResponseNorm) and repr(ours) == repr(theirs)
+
+
 @pytest.mark.parametrize("layers, width", [(1, 4096), (2, 1024), (0, 4096)])
 def test_hidden_layers_and_width(layers, width):
     net = alexnet(image_size=65, hidden_layers=layers, hidden_width=width)

@@ -4,7 +4,7 @@ import pytest
 import torch
 from torch import nn
 
-from d2lhelpers.batches import FASHION_MNIST_MEAN, FASHION_MNIST_STD, augment_batch, batches, to_model_input
+from d2lhelpers.batches import FASHION_MNIST_MEAN, FASHION_MNIST_STD, augment_batch, batches, model_ready, to_model_input
 from d2lhelpers.checkpoints import TrainingError, load_checkpoint, save_checkpoint
 from d2lhelpers.data import FashionMNIST
 from d2lhelpers.metrics import confusion_matrix, most_confused
@@ -180,6 +180,20 @@ def test_shuffled_batches_cover_every_example_once():
                                             torch.arange(100), 32, 28, torch.Generator().manual_seed(0))])
     assert sorted(seen.tolist()) == list(range(100)) and seen.tolist() != list(range(100))
     assert sum(len(y) for _, y in batches(data.train_images, data.train_labels, 32, 65)) == 100
+
+
+@pytest.mark.parametrize("augment", [False, True])
+def test_batches_from_a_set_resized_once_equal_those_resized_batch_by_batch(augment):
+    data = tiny_data(50, 10)
+    ready = model_ready(data.train_images, 65)
+    assert ready.dtype == torch.float32 and ready.shape == (50, 1, 65, 65)
+    once, each = (list(batches(images, data.train_labels, 16, 65, torch.Generator().manual_seed(3), augment))
+                  for images in (ready, data.train_images))
+    assert len(once) == len(each) == 4
+    for (x1, y1), (x2, y2) in zip(once, each):
+        torch.testing.assert_close(x1, x2)
+        assert torch.equal(y1, y2)
+    assert model_ready(data.train_images, 65, max_bytes=1000) is data.train_images  # too large: stays uint8
 
 
 def test_augmentation_keeps_shape_and_is_reproducible():

@@ -30,7 +30,7 @@ One module per concern; each names the notebook that introduces it:
 - plots        matplotlib figures: images, training curves, confusion matrices, runs (01, 04, 05, 07)
 - inspection   filters, feature maps, top-activating images, filter similarity (06)
 - ablations    one-factor experiments on AlexNet's ingredients (07)
-- verdicts     the one verdict rule: Welch's 95% interval over seeds, variants that did not learn (07)
+- verdicts     the one verdict rule: Welch's 95% interval over seeds, variants that did not learn (07); single runs on a test set (01)
 """
 
 from d2lhelpers.costs import count_parameters, layer_costs, training_memory_bytes

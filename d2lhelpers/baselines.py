@@ -5,7 +5,6 @@ Introduced in notebook 01 (hand-crafted vs learned features).
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
@@ -77,22 +76,6 @@ def run_pipeline(name: str, classifier: Classifier, train_x: np.ndarray, train_y
     return PipelineResult(name, len(train_x), len(test_x), accuracy, extract_s, fit_s, predict_s)
 
 
-def accuracy_standard_error(accuracy: float, test_examples: int) -> float:
-    """Standard error of a test accuracy from `test_examples` images (binomial): how much the test set alone moves it."""
-    if not 0.0 <= accuracy <= 1.0:
-        raise ValueError(f"accuracy must be a fraction in [0, 1], got {accuracy}")
-    if test_examples < 1:
-        raise ValueError(f"need at least one test example, got {test_examples}")
-    return math.sqrt(accuracy * (1.0 - accuracy) / test_examples)
-
-
-def accuracy_gap(a: PipelineResult, b: PipelineResult) -> tuple[float, float]:
-    """a's accuracy minus b's, and the standard error of that difference from the two test sets' sizes."""
-    spread = math.hypot(accuracy_standard_error(a.accuracy, a.test_examples),
-                        accuracy_standard_error(b.accuracy, b.test_examples))
-    return a.accuracy - b.accuracy, spread
-
-
 def result_from_record(record: Mapping[str, object]) -> PipelineResult:
     """A PipelineResult from one entry of a recorded benchmark (benchmarks/handcrafted.json), notebook 01."""
     fields = ("name", "train_examples", "test_examples", "accuracy", "extract_s", "fit_s", "predict_s")
@@ -102,13 +85,3 @@ def result_from_record(record: Mapping[str, object]) -> PipelineResult:
     return PipelineResult(str(record["name"]), int(record["train_examples"]), int(record["test_examples"]),
                           float(record["accuracy"]), float(record["extract_s"]), float(record["fit_s"]),
                           float(record["predict_s"]))
-
-
-def compare_accuracies(a: PipelineResult, b: PipelineResult, z: float = 2.0) -> str:
-    """'above', 'below' or 'level with': a's accuracy against b's, level when within z standard errors (notebook 01)."""
-    if z < 0:
-        raise ValueError(f"z counts standard errors and cannot be negative, got {z}")
-    gap, spread = accuracy_gap(a, b)
-    if abs(gap) <= z * spread:
-        return "level with"
-    return "above" if gap > 0 else "below"

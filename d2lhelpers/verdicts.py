@@ -1,10 +1,14 @@
 """The series' one verdict rule: is a difference between two seeded variants larger than the seeds' noise?
 
 Introduced in notebook 07 (what made AlexNet work) and used by notebook 08 and every answer key. Welch's t
-on the per-seed values gives a 95% interval for the difference of the means. The difference is real when the
+on the per-seed values (the seeds both variants have) gives a 95% interval for the difference of the means. The difference is real when the
 interval excludes 0; otherwise it is a null result, and the interval bounds the effect the run rules out.
 A variant that did not learn (a non-finite loss, or one class predicted for most test images) is reported
 as such and never compared. A borderline difference is settled with more seeds (`Verdict.borderline`).
+
+Notebook 01's pipelines run once each (an SVM has no seed to vary), so the only noise is the test set's:
+`compare_accuracies` asks whether the difference lies beyond 2 standard errors (about 95%) of the two
+test sets' binomial noise. The same rule, for single runs: an interval that excludes 0.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import math
 import statistics
 from dataclasses import dataclass
+from typing import Protocol
 
 from scipy import stats
 
@@ -41,9 +46,15 @@ def failure(summary: dict[str, object]) -> str | None:
     return None
 
 
-def seed_values(summary: dict[str, object], key: str) -> list[float]:
-    """The per-seed values of `key` in a seeded summary."""
-    return [float(run[key]) for run in summary["runs"]]
+def paired_values(changed: dict[str, object], reference: dict[str, object], key: str) -> tuple[list[float], list[float]]:
+    """The per-seed values of `key` of two seeded summaries, on the seeds both have (all, for runs without seeds).
+
+    A variant that got extra seeds in one comparison is judged on the shared seeds in every other one, so that
+    a comparison gives the same numbers in every section and notebook that makes it.
+    """
+    by_seed = [{run.get("seed", i): float(run[key]) for i, run in enumerate(summary["runs"])} for summary in (changed, reference)]
+    shared = [seed for seed in by_seed[0] if seed in by_seed[1]]
+    return [by_seed[0][s] for s in shared], [by_seed[1][s] for s in shared]
 
 
 @dataclass(frozen=True)
@@ -56,7 +67,7 @@ class Verdict:
     difference: float
     low: float  # the 95% interval of the difference of the means
     high: float
-    seeds: int  # the smaller number of seeds of the two
+    seeds: int  # the seeds both variants have, on which the comparison is made
     failed: str | None = None  # why no comparison was made
 
     @property
@@ -90,9 +101,9 @@ def verdict(changed: dict[str, object], reference: dict[str, object], key: str =
     """The verdict on `key` of two seeded variants (train_seeds' summaries): Welch's 95% interval, or why not compared."""
     names = str(changed["variant"]), str(reference["variant"])
     problems = [f"{name}: {why}" for name, summary in zip(names, (changed, reference)) if (why := failure(summary))]
-    a, b = seed_values(changed, key), seed_values(reference, key)
-    if len(a) < 2 or len(b) < 2:
-        raise ValueError(f"a verdict needs at least two seeds per variant, got {len(a)} and {len(b)}")
+    a, b = paired_values(changed, reference, key)
+    if len(a) < 2:
+        raise ValueError(f"a verdict needs at least two seeds that both variants have, got {len(a)}")
     difference = statistics.mean(a) - statistics.mean(b)
     low, high = welch_interval(a, b)
     return Verdict(*names, key, difference, low, high, min(len(a), len(b)), "; ".join(problems) or None)
@@ -108,3 +119,36 @@ def welch_interval(a: list[float], b: list[float], confidence: float = CONFIDENC
     df = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1))
     half = stats.t.ppf(0.5 + confidence / 2, df) * se
     return difference - half, difference + half
+
+
+class TestedOnce(Protocol):
+    """A result measured once on a test set: notebook 01's PipelineResult."""
+
+    accuracy: float
+    test_examples: int
+
+
+def accuracy_standard_error(accuracy: float, test_examples: int) -> float:
+    """Standard error of a test accuracy from `test_examples` images (binomial): how much the test set alone moves it."""
+    if not 0.0 <= accuracy <= 1.0:
+        raise ValueError(f"accuracy must be a fraction in [0, 1], got {accuracy}")
+    if test_examples < 1:
+        raise ValueError(f"need at least one test example, got {test_examples}")
+    return math.sqrt(accuracy * (1.0 - accuracy) / test_examples)
+
+
+def accuracy_gap(a: TestedOnce, b: TestedOnce) -> tuple[float, float]:
+    """a's accuracy minus b's, and the standard error of that difference from the two test sets' sizes."""
+    spread = math.hypot(accuracy_standard_error(a.accuracy, a.test_examples),
+                        accuracy_standard_error(b.accuracy, b.test_examples))
+    return a.accuracy - b.accuracy, spread
+
+
+def compare_accuracies(a: TestedOnce, b: TestedOnce, z: float = 2.0) -> str:
+    """'above', 'below' or 'level with': a's accuracy against b's, level when within z standard errors (notebook 01)."""
+    if z < 0:
+        raise ValueError(f"z counts standard errors and cannot be negative, got {z}")
+    gap, spread = accuracy_gap(a, b)
+    if abs(gap) <= z * spread:
+        return "level with"
+    return "above" if gap > 0 else "below"

@@ -5,8 +5,7 @@ import pytest
 import torch
 from sklearn.svm import SVC
 
-from d2lhelpers.baselines import (PipelineResult, accuracy_gap, accuracy_standard_error, compare_accuracies,
-                                  linear_classifier, result_from_record, run_pipeline)
+from d2lhelpers.baselines import PipelineResult, linear_classifier, result_from_record, run_pipeline
 from d2lhelpers.features import hog_features
 
 
@@ -63,31 +62,6 @@ def test_mismatched_labels_and_features_are_refused():
         run_pipeline("x", linear_classifier(), x, np.zeros(10), np.zeros((10, 5)), np.zeros(10))
 
 
-def test_standard_error_matches_the_spread_of_simulated_test_sets():
-    rng = np.random.default_rng(0)
-    accuracy, n = 0.9, 10_000
-    simulated = rng.binomial(n, accuracy, size=20_000) / n  # many test sets of n images, each right with p=0.9
-    assert accuracy_standard_error(accuracy, n) == pytest.approx(0.003)
-    assert accuracy_standard_error(accuracy, n) == pytest.approx(simulated.std(), rel=0.03)
-    assert accuracy_standard_error(1.0, 50) == 0.0
-
-
-def test_bad_accuracies_and_empty_test_sets_are_refused():
-    with pytest.raises(ValueError, match=r"fraction in \[0, 1\], got 90"):
-        accuracy_standard_error(90, 100)
-    with pytest.raises(ValueError, match="at least one test example"):
-        accuracy_standard_error(0.9, 0)
-
-
-def test_accuracy_gap_adds_the_two_spreads_in_quadrature():
-    a = PipelineResult("a", 100, 10_000, 0.92, 0.0, 1.0, 0.0)
-    b = PipelineResult("b", 100, 1_000, 0.90, 0.0, 1.0, 0.0)
-    gap, spread = accuracy_gap(a, b)
-    assert gap == pytest.approx(0.02)
-    assert spread == pytest.approx(np.sqrt(0.92 * 0.08 / 10_000 + 0.9 * 0.1 / 1_000))
-    assert accuracy_gap(b, a) == pytest.approx((-0.02, spread))
-
-
 def test_recorded_benchmark_entries_become_results():
     record = {"name": "HOG + RBF SVM (C=10)", "train_examples": 60000, "test_examples": 10000, "accuracy": 0.9135,
               "extract_s": 3.0, "fit_s": 400.0, "predict_s": 170.0, "C": 10.0}
@@ -106,18 +80,3 @@ def test_the_committed_benchmark_file_reads():
     for key in ("svm", "svm_hog_pixels"):
         result = result_from_record(recorded[key])
         assert result.train_examples == 60_000 and 0.85 < result.accuracy < 0.95
-
-
-def test_compare_accuracies_calls_a_difference_within_the_spread_level():
-    big = PipelineResult("big", 60_000, 10_000, 0.9242, 0.0, 1.0, 0.0)
-    close = PipelineResult("close", 60_000, 10_000, 0.9200, 0.0, 1.0, 0.0)  # 2 s.e. of the gap is about 0.0075
-    far = PipelineResult("far", 60_000, 10_000, 0.9039, 0.0, 1.0, 0.0)
-    assert compare_accuracies(big, close) == compare_accuracies(close, big) == "level with"
-    assert compare_accuracies(big, far) == "above" and compare_accuracies(far, big) == "below"
-    assert compare_accuracies(big, close, z=0.5) == "above"
-    on_10000 = PipelineResult("0.91 on 10,000 test images", 60_000, 10_000, 0.91, 0.0, 1.0, 0.0)
-    on_1000 = PipelineResult("0.91 on 1,000 test images", 1_000, 1_000, 0.91, 0.0, 1.0, 0.0)
-    assert compare_accuracies(big, on_10000) == "above"
-    assert compare_accuracies(big, on_1000) == "level with"  # a small test set widens the spread
-    with pytest.raises(ValueError, match="cannot be negative"):
-        compare_accuracies(big, far, z=-1)

@@ -2,12 +2,14 @@
 
 import math
 
+import numpy as np
 import pytest
 from scipy import stats
 
 from d2lhelpers.profiles import PROFILES
 from d2lhelpers.training import History
-from d2lhelpers.verdicts import failure, verdict, welch_interval
+from d2lhelpers.baselines import PipelineResult
+from d2lhelpers.verdicts import accuracy_gap, accuracy_standard_error, compare_accuracies, failure, paired_values, verdict, welch_interval
 
 
 def seeded(name: str, values: list[float], loss: float = 0.5, share: float | None = 0.12) -> dict:
@@ -25,8 +27,9 @@ def test_the_interval_excludes_zero_exactly_when_welchs_p_is_below_five_percent(
     assert (low > 0 or high < 0) == (p < 0.05)
     middle = (low + high) / 2
     assert middle == pytest.approx(sum(a) / len(a) - sum(b) / len(b))
-    v = verdict(seeded("a", a), seeded("b", b))
-    assert v.real == (p < 0.05) and (v.low, v.high) == (low, high)
+    v, n = verdict(seeded("a", a), seeded("b", b)), min(len(a), len(b))  # the verdict takes the seeds both have
+    shared_p = stats.ttest_ind(a[:n], b[:n], equal_var=False).pvalue
+    assert v.real == (shared_p < 0.05) and (v.low, v.high) == welch_interval(a[:n], b[:n]) and v.seeds == n
 
 
 def test_a_clear_difference_is_real_and_a_noisy_one_is_a_bounded_null():
@@ -74,3 +77,54 @@ def test_profiles_ask_for_a_trained_baseline_with_a_small_spread():
     untrained = seeded("baseline", [0.1, 0.1, 0.1], loss=2.3, share=1.0) | {"test_acc": 0.1, "test_acc_std": 0.0}
     with pytest.raises(AssertionError, match="did not train"):
         cpu.check_baseline("ablation baseline", untrained)
+
+
+def test_bad_accuracies_and_empty_test_sets_are_refused():
+    with pytest.raises(ValueError, match=r"fraction in \[0, 1\], got 90"):
+        accuracy_standard_error(90, 100)
+    with pytest.raises(ValueError, match="at least one test example"):
+        accuracy_standard_error(0.9, 0)
+
+
+def test_accuracy_gap_adds_the_two_spreads_in_quadrature():
+    a = PipelineResult("a", 100, 10_000, 0.92, 0.0, 1.0, 0.0)
+    b = PipelineResult("b", 100, 1_000, 0.90, 0.0, 1.0, 0.0)
+    gap, spread = accuracy_gap(a, b)
+    assert gap == pytest.approx(0.02)
+    assert spread == pytest.approx(np.sqrt(0.92 * 0.08 / 10_000 + 0.9 * 0.1 / 1_000))
+    assert accuracy_gap(b, a) == pytest.approx((-0.02, spread))
+
+
+def test_compare_accuracies_calls_a_difference_within_the_spread_level():
+    big = PipelineResult("big", 60_000, 10_000, 0.9242, 0.0, 1.0, 0.0)
+    close = PipelineResult("close", 60_000, 10_000, 0.9200, 0.0, 1.0, 0.0)  # 2 s.e. of the gap is about 0.0075
+    far = PipelineResult("far", 60_000, 10_000, 0.9039, 0.0, 1.0, 0.0)
+    assert compare_accuracies(big, close) == compare_accuracies(close, big) == "level with"
+    assert compare_accuracies(big, far) == "above" and compare_accuracies(far, big) == "below"
+    assert compare_accuracies(big, close, z=0.5) == "above"
+    on_10000 = PipelineResult("0.91 on 10,000 test images", 60_000, 10_000, 0.91, 0.0, 1.0, 0.0)
+    on_1000 = PipelineResult("0.91 on 1,000 test images", 1_000, 1_000, 0.91, 0.0, 1.0, 0.0)
+    assert compare_accuracies(big, on_10000) == "above"
+    assert compare_accuracies(big, on_1000) == "level with"  # a small test set widens the spread
+    with pytest.raises(ValueError, match="cannot be negative"):
+        compare_accuracies(big, far, z=-1)
+
+
+def test_a_verdict_uses_the_seeds_both_variants_have():
+    baseline = seeded("baseline", [0.80, 0.81, 0.79, 0.95, 0.60])  # seeds 3 and 4 added by another comparison
+    variant, first_three = seeded("variant", [0.75, 0.76, 0.74]), seeded("baseline", [0.80, 0.81, 0.79])
+    assert paired_values(variant, baseline, "test_acc") == ([0.75, 0.76, 0.74], [0.80, 0.81, 0.79])
+    assert verdict(variant, baseline) == verdict(variant, first_three), "the same numbers in every notebook"
+    assert verdict(variant, baseline).seeds == 3
+    later = {"variant": "later", "runs": [run | {"seed": run["seed"] + 4} for run in variant["runs"]]}  # seeds 4, 5, 6
+    with pytest.raises(ValueError, match="at least two seeds that both variants have, got 1"):
+        verdict(later, baseline)
+
+
+def test_standard_error_matches_the_spread_of_simulated_test_sets():
+    rng = np.random.default_rng(0)
+    accuracy, n = 0.9, 10_000
+    simulated = rng.binomial(n, accuracy, size=20_000) / n  # many test sets of n images, each right with p=0.9
+    assert accuracy_standard_error(accuracy, n) == pytest.approx(0.003)
+    assert accuracy_standard_error(accuracy, n) == pytest.approx(simulated.std(), rel=0.03)
+    assert accuracy_standard_error(1.0, 50) == 0.0

@@ -106,7 +106,7 @@ def verdict(changed: dict[str, object], reference: dict[str, object], key: str =
         raise ValueError(f"a verdict needs at least two seeds that both variants have, got {len(a)}")
     difference = statistics.mean(a) - statistics.mean(b)
     low, high = welch_interval(a, b)
-    return Verdict(*names, key, difference, low, high, min(len(a), len(b)), "; ".join(problems) or None)
+    return Verdict(*names, key, difference, low, high, len(a), "; ".join(problems) or None)
 
 
 def welch_interval(a: list[float], b: list[float], confidence: float = CONFIDENCE) -> tuple[float, float]:
@@ -121,7 +121,7 @@ def welch_interval(a: list[float], b: list[float], confidence: float = CONFIDENC
     return difference - half, difference + half
 
 
-class TestedOnce(Protocol):
+class MeasuredOnce(Protocol):
     """A result measured once on a test set: notebook 01's PipelineResult."""
 
     accuracy: float
@@ -137,14 +137,14 @@ def accuracy_standard_error(accuracy: float, test_examples: int) -> float:
     return math.sqrt(accuracy * (1.0 - accuracy) / test_examples)
 
 
-def accuracy_gap(a: TestedOnce, b: TestedOnce) -> tuple[float, float]:
+def accuracy_gap(a: MeasuredOnce, b: MeasuredOnce) -> tuple[float, float]:
     """a's accuracy minus b's, and the standard error of that difference from the two test sets' sizes."""
     spread = math.hypot(accuracy_standard_error(a.accuracy, a.test_examples),
                         accuracy_standard_error(b.accuracy, b.test_examples))
     return a.accuracy - b.accuracy, spread
 
 
-def compare_accuracies(a: TestedOnce, b: TestedOnce, z: float = 2.0) -> str:
+def compare_accuracies(a: MeasuredOnce, b: MeasuredOnce, z: float = 2.0) -> str:
     """'above', 'below' or 'level with': a's accuracy against b's, level when within z standard errors (notebook 01)."""
     if z < 0:
         raise ValueError(f"z counts standard errors and cannot be negative, got {z}")

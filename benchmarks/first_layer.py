@@ -15,8 +15,14 @@ The model of seed 0 with the chosen std is also saved to results/alexnet-cpu/ (w
 load), with exactly the cpu profile's settings, once d2lhelpers.runs.initial_alexnet draws conv1 the same way.
 
 Writes benchmarks/first_layer.json (runs are merged in by key, so seeds can be trained one at a time).
+
+`default-start` trains PyTorch's default conv1 start on notebook 05's own plan (the steps saved with its
+model in results/alexnet-cpu/model.pt), keeps conv1 at the same steps as notebook 05 does, and writes
+benchmarks/first_layer_default_start.pt, which notebook 06 sets beside notebook 05's run.
+
 Usage: python benchmarks/first_layer.py train --conv1-std 0.001 --seed 0 [--save-as-profile-model]
        python benchmarks/first_layer.py measure [--add results/alexnet-cpu-default-init]
+       python benchmarks/first_layer.py default-start
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
+import math
 from dataclasses import asdict, replace
 from pathlib import Path
 
@@ -39,7 +46,9 @@ from d2lhelpers.inspection import (
     orientation_coherence,
     random_filters,
 )
+from d2lhelpers.budget import saved_plan
 from d2lhelpers.profiles import PROFILES
+from d2lhelpers.snapshots import FilterSnapshots, snapshot_steps
 from d2lhelpers.checkpoints import load_checkpoint, save_results
 from d2lhelpers.paths import results_folder
 from d2lhelpers.runs import initial_alexnet, run_name
@@ -47,6 +56,7 @@ from d2lhelpers.training import train
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "first_layer.json"
+DEFAULT_START = ROOT / "benchmarks" / "first_layer_default_start.pt"
 PROFILE = PROFILES["cpu"]
 DRAWS = 10  # random baselines per kind
 SIGMAS = (1.0, 1.5)
@@ -83,6 +93,31 @@ def run_train(std: str, seed: int, save_as_profile_model: bool) -> None:
         print(f"saved as the cpu profile's model in {saved}")
     print(f"{run_key(std, seed)}: test accuracy {history.last('test_acc'):.4f}, "
           f"{history.last('elapsed_s') / 60:.1f} min")
+
+
+def run_default_start() -> None:
+    """PyTorch's default conv1 start on notebook 05's plan: the same steps, conv1 kept at the same points."""
+    model = results_folder(run_name(PROFILE)) / "model.pt"
+    settings = saved_plan(model, PROFILE.training)
+    if settings is None:
+        raise SystemExit(f"no planned cpu model in {model}: run notebook 05 on the cpu profile first (its plan sets the steps)")
+    data = load_fashion_mnist()
+    net, n_train = initial_model("default", 0), len(data.train_images)
+    initial = layer_names(net)["conv1"].weight.detach().clone()
+    snapshots = FilterSnapshots(net, "conv1", snapshot_steps(math.ceil(n_train / settings.batch_size),
+                                                              settings.total_steps(n_train)))
+    folder = results_folder("first-layer") / "default-start-on-05s-plan"
+    history = train(net, data, settings, torch.device("cpu"), checkpoint=folder / "checkpoint.pt", snapshots=snapshots)
+    if history.interrupted:
+        raise SystemExit("interrupted: run again to resume from the checkpoint")
+    torch.save({"settings": asdict(settings), "conv1_std": "default", "seed": 0, "test_acc": history.last("test_acc"),
+                "precision": history.precision, "machine": machine_description(),
+                "date": datetime.date.today().isoformat(), "epochs": history.epochs,
+                "conv1_initial": initial, "conv1": layer_names(net)["conv1"].weight.detach().clone(),
+                "snapshots": snapshots.state_dict()},
+               DEFAULT_START)
+    print(f"default start on notebook 05's plan ({settings.max_steps} steps): test accuracy "
+          f"{history.last('test_acc'):.4f}, {history.last('elapsed_s') / 60:.1f} min; wrote {DEFAULT_START}")
 
 
 def baseline_stats(reference: torch.Tensor) -> dict[str, dict[str, float]]:
@@ -155,8 +190,11 @@ def main() -> None:
     m.add_argument("--add", type=Path, nargs="*", default=[],
                    help="more folders with model.pt and results.json, e.g. notebook 05's results/alexnet-cpu "
                         "trained with PyTorch's default initialisation")
+    sub.add_parser("default-start", help="PyTorch's default conv1 start on notebook 05's plan, with snapshots")
     args = parser.parse_args()
-    if args.command == "train":
+    if args.command == "default-start":
+        run_default_start()
+    elif args.command == "train":
         run_train(args.conv1_std, args.seed, args.save_as_profile_model)
     else:
         run_measure(args.add)

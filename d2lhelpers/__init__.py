@@ -26,6 +26,7 @@ One module per concern; each names the notebook that introduces it:
 - checkpoints  checkpoints and run records: resumable, atomic, with the generators' states;
                the out-of-memory error that keeps them (05)
 - runs         the seeded AlexNet of a profile, train-and-save, loading what notebook 05 saved (05, 06)
+- snapshots    a layer's filters kept at chosen steps of a run, saved with it (06)
 - metrics      confusion matrix and most-confused pairs (05)
 - plots        matplotlib figures: images, training curves, confusion matrices, runs (01, 04, 05, 07)
 - inspection   filters, feature maps, top-activating images, filter similarity (06)

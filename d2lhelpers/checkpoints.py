@@ -75,8 +75,9 @@ def restore_rng_states(states: dict[str, object] | torch.Tensor) -> None:
 
 
 def save_checkpoint(path: Path, net: nn.Module, optimizer: torch.optim.Optimizer, settings, history,
-                    scaler: torch.amp.GradScaler | None = None) -> None:
-    """Write the state after an epoch atomically: a crash mid-write never leaves a broken file."""
+                    scaler: torch.amp.GradScaler | None = None, snapshots=None) -> None:
+    """Write the state after an epoch atomically (a crash mid-write never leaves a broken file), with the
+    filters kept so far when there are `snapshots` (a `snapshots.FilterSnapshots`)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     state = {
@@ -86,6 +87,7 @@ def save_checkpoint(path: Path, net: nn.Module, optimizer: torch.optim.Optimizer
         "settings": asdict(settings),
         "history": asdict(history),
         "rng": rng_states(),
+        "snapshots": snapshots.state_dict() if snapshots is not None else None,
     }
     tmp = path.with_name(path.name + ".part")
     torch.save(state, tmp)
@@ -109,11 +111,12 @@ def load_checkpoint(path: Path, net: nn.Module, settings=None) -> dict:
     return checkpoint
 
 
-def save_results(folder: Path, net: nn.Module, history, settings, extra: dict) -> Path:
-    """Save the trained weights and a JSON summary that later notebooks read."""
+def save_results(folder: Path, net: nn.Module, history, settings, extra: dict, snapshots=None) -> Path:
+    """Save the trained weights (and the `snapshots` of its filters, if any) and a JSON summary that later notebooks read."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    torch.save({"model": net.state_dict(), "settings": asdict(settings)}, folder / "model.pt")
+    kept = snapshots.state_dict() if snapshots is not None else None
+    torch.save({"model": net.state_dict(), "settings": asdict(settings), "snapshots": kept}, folder / "model.pt")
     summary = {"settings": asdict(settings), "history": asdict(history), **extra}
     (folder / "results.json").write_text(json.dumps(summary, indent=1))
     return folder

@@ -6,6 +6,7 @@ notebook 05 saved or trains it the same way, so that each notebook also runs on 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from d2lhelpers.models import AlexNet, alexnet
 from d2lhelpers.paths import display_path, results_folder
 from d2lhelpers.precision import Precision, choose_precision
 from d2lhelpers.profiles import FIRST_LAYER_INIT_STD, Profile  # the constant is re-exported: key 06 imports it from here
+from d2lhelpers.snapshots import FilterSnapshots, snapshot_steps
 from d2lhelpers.training import History, TrainSettings, train
 
 
@@ -51,14 +53,20 @@ def run_name(profile: Profile) -> str:
 def train_and_save(net: nn.Module, settings: TrainSettings, device: torch.device, name: str, data=None,
                    precision: Precision | str | None = None, on_epoch_end: Callable[[History], None] | None = None,
                    extra: dict | None = None) -> History:
-    """Train with a checkpoint in results/<name>/ (resuming it), then save model.pt and results.json unless interrupted."""
+    """Train with a checkpoint in results/<name>/ (resuming it), then save model.pt and results.json unless interrupted.
+
+    conv1's filters are kept at a few early steps and at the end of every epoch (`snapshots.py`), in both files."""
     folder = results_folder(name)
-    history = train(net, data if data is not None else load_fashion_mnist(), settings, device,
-                    checkpoint=folder / "checkpoint.pt", precision=precision, on_epoch_end=on_epoch_end)
+    data = data if data is not None else load_fashion_mnist()
+    n_train = settings.train_examples or len(data.train_images)
+    snapshots = FilterSnapshots(net, "conv1", snapshot_steps(math.ceil(n_train / settings.batch_size),
+                                                              settings.total_steps(n_train)))
+    history = train(net, data, settings, device, checkpoint=folder / "checkpoint.pt", precision=precision,
+                    on_epoch_end=on_epoch_end, snapshots=snapshots)
     if not history.interrupted:
         save_results(folder, net, history, settings,
                      {"test_acc": history.last("test_acc"), "precision": history.precision, "device": str(device),
-                      **(extra or {})})
+                      **(extra or {})}, snapshots)
     return history
 
 

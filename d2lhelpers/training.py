@@ -3,7 +3,9 @@
 Introduced in notebook 05 (training AlexNet), which writes the same epoch loop out by hand first. Compared with the
 book's `d2l.train_ch6`, `train` keeps the weights it is given, works with any number of batches, counts examples/s
 end to end, trains in the precision the hardware suits (`precision.py`), stops at a planned step (`budget.py`) and
-writes a checkpoint after every epoch (`checkpoints.py`): an interrupted run keeps its history and resumes.
+writes a checkpoint after every epoch (`checkpoints.py`): an interrupted run keeps its history and resumes. It can
+keep a layer's filters at chosen steps (`snapshots.py`). The module is longer than 250 lines because the loop, its
+resumption and what it records share one state.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from d2lhelpers.devices import is_out_of_memory, memory_format, prepare_model, t
 from d2lhelpers.models import check_input_size
 from d2lhelpers.paths import display_path
 from d2lhelpers.precision import Precision, as_precision, autocast, choose_precision, forward_loss, make_scaler
+from d2lhelpers.snapshots import FilterSnapshots
 
 OPTIMIZERS = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam}
 SCHEDULES = ("constant", "cosine")
@@ -138,9 +141,10 @@ def train_step(net: nn.Module, optimizer: torch.optim.Optimizer | None, x: torch
 
 def train_one_epoch(net: nn.Module, optimizer: torch.optim.Optimizer, scaler: torch.amp.GradScaler | None,
                     images: torch.Tensor, labels: torch.Tensor, settings: TrainSettings, epoch: int,
-                    precision: Precision | str) -> dict[str, float]:
+                    precision: Precision | str, on_step: Callable[[int], None] | None = None) -> dict[str, float]:
     """One pass over the training data (the loop notebook 05 writes out), stopping early at the plan's last step;
-    examples/s counts batch preparation too, and the progress bar estimates the time left in the whole run."""
+    examples/s counts batch preparation too, and the progress bar estimates the time left in the whole run.
+    `on_step` is called with the number of steps done in the run after each step."""
     net.train()
     generator = torch.Generator().manual_seed(settings.seed * 1000 + epoch)  # the same order when resumed
     steps_per_epoch = math.ceil(len(images) / settings.batch_size)
@@ -154,6 +158,8 @@ def train_one_epoch(net: nn.Module, optimizer: torch.optim.Optimizer, scaler: to
     for i, (x, y) in enumerate(progress):
         set_learning_rate(optimizer, learning_rate(settings, epoch * steps_per_epoch + i, total_steps))
         loss, logits = train_step(net, optimizer, x, y, precision, scaler)
+        if on_step is not None:
+            on_step(epoch * steps_per_epoch + i + 1)
         total_loss += loss.float() * len(y)
         correct += (logits.argmax(dim=1) == y).sum()
         seen += len(y)
@@ -195,14 +201,15 @@ def compile_or_fall_back(net: nn.Module, x: torch.Tensor, y: torch.Tensor, preci
 
 def train(net: nn.Module, data, settings: TrainSettings, device: torch.device, checkpoint: Path | None = None,
           precision: Precision | str | None = None, on_epoch_end: Callable[[History], None] | None = None,
-          compile: bool = False) -> History:
+          compile: bool = False, snapshots: FilterSnapshots | None = None) -> History:
     """Train `net` on `data` (a FashionMNIST of uint8 tensors) and evaluate after every epoch.
 
     With a `checkpoint` path, a run resumes from the last finished epoch stored there (which must come
     from the same settings), and writes it again after each epoch. Ctrl-C (KeyboardInterrupt) stops the
     run cleanly: the history so far is returned, with `interrupted=True`. Running out of memory raises a
     TrainingError that suggests smaller settings and keeps the history (`error.history`) and checkpoint.
-    `compile=True` tries `torch.compile` and falls back to eager execution, saying why, if it fails.
+    `compile=True` tries `torch.compile` and falls back to eager execution, saying why, if it fails. `snapshots`
+    keeps a layer's filters at its steps, in the checkpoint too.
     """
     check_input_size(net, settings.image_size)
     n_train = settings.train_examples or len(data.train_images)
@@ -235,17 +242,19 @@ def train(net: nn.Module, data, settings: TrainSettings, device: torch.device, c
                 saved["history"] |= {"precision": chosen.name, "precision_reason": chosen.reason, "device": str(device)}
             history = History(**{**saved["history"], "interrupted": False})
             restore_rng_states(saved["rng"])
+            if snapshots is not None and saved.get("snapshots"):
+                snapshots.load_state_dict(saved["snapshots"])
             print(f"Resuming from {display_path(checkpoint)}: {done} of {planned} epochs already done"
                   + (" (nothing left to train; delete the file to train again)." if done >= planned else "."))
 
         start = time.perf_counter() - (history.epochs[-1]["elapsed_s"] if history.epochs else 0.0)
         for epoch in range(len(history.epochs), planned):
-            metrics = train_one_epoch(model, optimizer, scaler, train_x, train_y, settings, epoch, chosen)
+            metrics = train_one_epoch(model, optimizer, scaler, train_x, train_y, settings, epoch, chosen, snapshots)
             metrics["test_acc"], _ = evaluate(model, test_x, test_y, settings.image_size, chosen)
             metrics["elapsed_s"] = time.perf_counter() - start  # training and evaluation so far
             history.epochs.append(metrics)
             if checkpoint is not None:
-                save_checkpoint(Path(checkpoint), net, optimizer, settings, history, scaler)
+                save_checkpoint(Path(checkpoint), net, optimizer, settings, history, scaler, snapshots)
             if on_epoch_end is not None:
                 on_epoch_end(history)
     except KeyboardInterrupt:

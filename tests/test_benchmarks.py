@@ -33,8 +33,19 @@ def test_hardware_table_says_what_was_not_measured(load_script):
     run = {"machine": "M", "date": "2026-01-01", "image_size": 65, "alexnet_test_acc": 0.9,
            "notebooks": [{"notebook": "00_start_here", "ok": True, "seconds": 90.0, "key_figure": ""}]}
     table = tool.hardware_table({"cpu": run})
-    assert "| `gpu` | not measured yet" in table and "| `cpu` | M (2026-01-01) | 65x65 | 1.5 min | 0.900 |" in table
+    assert "| `gpu` | not measured yet" in table and "| `cpu` | M (2026-01-01) | 65x65 | 1.5 min (1 notebook) | 0.900 |" in table
     assert "| 00_start_here | 1.5 min |" in table
+
+
+def test_hardware_table_lists_every_notebook_any_profile_recorded(load_script):
+    tool = load_script("tools/hardware_table.py")
+    row = lambda name, seconds: {"notebook": name, "ok": True, "seconds": seconds, "key_figure": ""}  # noqa: E731
+    ci = {"machine": "M", "date": "2026-01-01", "image_size": 65, "alexnet_test_acc": 0.7, "notebooks": [row("00_start_here", 4.0)]}
+    cpu = {**ci, "notebooks": [row("00_start_here", 9.0), row("00_solutions", 30.0), row("08_questions_answered", 600.0)]}
+    lines = tool.hardware_table({"ci": ci, "cpu": cpu}).splitlines()
+    assert [line.split(" | ")[0] for line in lines if line.startswith("| 0")] == [
+        "| 00_start_here", "| 08_questions_answered", "| 00_solutions"], "the series first, then the keys"
+    assert "| 08_questions_answered |  | 10.0 min |" in lines, "a notebook one profile did not record has an empty cell"
 
 
 def test_the_skimage_loop_time_is_extrapolated_from_its_sample(load_script, monkeypatch):

@@ -44,11 +44,14 @@ def hardware_table(runs: dict[str, dict]) -> str:
         total = sum(row["seconds"] for row in run["notebooks"])
         accuracy = "not run" if run["alexnet_test_acc"] is None else f"{run['alexnet_test_acc']:.3f}"
         lines.append(f"| `{name}` | {run['machine']} ({run['date']}) | {run['image_size']}x{run['image_size']} | "
-                     f"{format_duration(total)} | {accuracy} |")
+                     f"{format_duration(total)} ({len(run['notebooks'])} notebook{'s' * (len(run['notebooks']) != 1)}) | {accuracy} |")
     measured = [name for name in PROFILE_NAMES if name in runs]
     lines += ["", "| notebook | " + " | ".join(f"`{name}`" for name in measured) + " |",
               "|---|" + "---|" * len(measured)]
-    notebooks = [row["notebook"] for row in runs[measured[0]]["notebooks"]] if measured else []
+    notebooks = []  # every notebook any profile recorded, the series first, then the answer keys
+    for name in measured:
+        notebooks += [row["notebook"] for row in runs[name]["notebooks"] if row["notebook"] not in notebooks]
+    notebooks.sort(key=lambda notebook: (notebook.endswith("_solutions"), notebook))
     for notebook in notebooks:
         cells = []
         for name in measured:

@@ -30,7 +30,6 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
-import math
 from dataclasses import asdict, replace
 from pathlib import Path
 
@@ -48,7 +47,7 @@ from d2lhelpers.inspection import (
 )
 from d2lhelpers.budget import saved_plan
 from d2lhelpers.profiles import PROFILES
-from d2lhelpers.snapshots import FilterSnapshots, snapshot_steps
+from d2lhelpers.snapshots import conv1_snapshots
 from d2lhelpers.checkpoints import load_checkpoint, save_results
 from d2lhelpers.paths import results_folder
 from d2lhelpers.runs import initial_alexnet, run_name
@@ -104,8 +103,7 @@ def run_default_start() -> None:
     data = load_fashion_mnist()
     net, n_train = initial_model("default", 0), len(data.train_images)
     initial = layer_names(net)["conv1"].weight.detach().clone()
-    snapshots = FilterSnapshots(net, "conv1", snapshot_steps(math.ceil(n_train / settings.batch_size),
-                                                              settings.total_steps(n_train)))
+    snapshots = conv1_snapshots(net, settings, n_train)
     folder = results_folder("first-layer") / "default-start-on-05s-plan"
     history = train(net, data, settings, torch.device("cpu"), checkpoint=folder / "checkpoint.pt", snapshots=snapshots)
     if history.interrupted:

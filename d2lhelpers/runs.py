@@ -6,7 +6,6 @@ notebook 05 saved or trains it the same way, so that each notebook also runs on 
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from pathlib import Path
 
@@ -20,7 +19,7 @@ from d2lhelpers.models import AlexNet, alexnet
 from d2lhelpers.paths import display_path, results_folder
 from d2lhelpers.precision import Precision, choose_precision
 from d2lhelpers.profiles import FIRST_LAYER_INIT_STD, Profile  # the constant is re-exported: key 06 imports it from here
-from d2lhelpers.snapshots import FilterSnapshots, snapshot_steps
+from d2lhelpers.snapshots import conv1_snapshots
 from d2lhelpers.training import History, TrainSettings, train
 
 
@@ -59,8 +58,7 @@ def train_and_save(net: nn.Module, settings: TrainSettings, device: torch.device
     folder = results_folder(name)
     data = data if data is not None else load_fashion_mnist()
     n_train = settings.train_examples or len(data.train_images)
-    snapshots = FilterSnapshots(net, "conv1", snapshot_steps(math.ceil(n_train / settings.batch_size),
-                                                              settings.total_steps(n_train)))
+    snapshots = conv1_snapshots(net, settings, n_train)
     history = train(net, data, settings, device, checkpoint=folder / "checkpoint.pt", precision=precision,
                     on_epoch_end=on_epoch_end, snapshots=snapshots)
     if not history.interrupted:

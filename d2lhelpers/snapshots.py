@@ -6,6 +6,7 @@ snapshots in the checkpoint after each epoch (a resumed run keeps them) and `sav
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -44,6 +45,12 @@ class FilterSnapshots:
         if state.get("layer") != self.layer:
             raise ValueError(f"these snapshots are of {state.get('layer')!r}, not {self.layer!r}")
         self.frames.update(state["frames"])
+
+
+def conv1_snapshots(net: nn.Sequential, settings, n_train: int) -> FilterSnapshots:
+    """conv1 kept at `snapshot_steps` of a run with these `TrainSettings` on `n_train` images."""
+    return FilterSnapshots(net, "conv1", snapshot_steps(math.ceil(n_train / settings.batch_size),
+                                                        settings.total_steps(n_train)))
 
 
 def load_snapshots(path: Path) -> dict[int, torch.Tensor]:

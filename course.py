@@ -372,5 +372,18 @@ def main(args: list[str]) -> int:
     return 0
 
 
+def setup_failure(error: subprocess.CalledProcessError) -> str:
+    """One line for a set-up step that failed: what ran, its exit status, and the free disk (a full disk is the usual cause)."""
+    step = " ".join(str(a) for a in error.cmd[:6]) + (" ..." if len(error.cmd) > 6 else "")
+    free = shutil.disk_usage(ROOT).free / 2**30
+    return (f"error: a set-up step failed (exit {error.returncode}); its own messages are above.\n"
+            f"  step: {step}\n  free disk at {ROOT}: {free:.1f} GiB (the packages take about 7 GiB); "
+            f"fix the cause, then run the same command again: what was done is kept")
+
+
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    try:
+        sys.exit(main(sys.argv[1:]))
+    except subprocess.CalledProcessError as error:
+        say(setup_failure(error))
+        sys.exit(1)

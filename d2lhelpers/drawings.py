@@ -52,7 +52,7 @@ def draw_window_grid(
     m = n + 2 * p
     covered = covered_cells(n, k, s, p)
     starts = window_positions(n, k, s, p)
-    cell = min(0.4, 6.5 / m)  # inches per cell: large inputs shrink to fit
+    cell = min(0.4, 3.4 / m)  # inches per cell: large inputs shrink, so that the figure fits a slide at full size
     fig, (ax, out_ax) = plt.subplots(
         1, 2, figsize=((m + max(out, 4)) * cell + 1.5, max(m * cell, 2.5) + 1.6), layout="constrained",
         gridspec_kw={"width_ratios": [m, max(out, 4)]},
@@ -233,15 +233,3 @@ def draw_conv_step(image: torch.Tensor, kernel: torch.Tensor, row: int, col: int
     _draw_conv_step(fig, image, kernel, row, col, steps_done)
     return fig
 
-
-@readable
-def draw_conv_steps(image: torch.Tensor, kernel: torch.Tensor, row: int, col: int, steps: Sequence[int] = (1, 2, 9)) -> plt.Figure:
-    """A static sequence of `draw_conv_step` frames, one row each, for slides and saved notebooks (notebook 03).
-
-    The default steps suit a 3x3 kernel: the first two multiply-adds and the ninth, the last.
-    """
-    width, height = _conv_step_size(image, kernel)
-    fig = plt.figure(figsize=(width, height * len(steps)), layout="constrained")
-    for sub, steps_done in zip(fig.subfigures(len(steps), 1), steps):
-        _draw_conv_step(sub, image, kernel, row, col, steps_done)
-    return fig

@@ -1,9 +1,28 @@
 """Shared test fixtures."""
 
+import os
+
 import pytest
 import torch
 
+import figure_text
 import repository
+
+
+def pytest_configure(config):
+    """Every notebook kernel the tests start measures the text of each figure it shows (tests/figure_text.py)."""
+    config._figure_audit = figure_text.use_in_notebook_kernels()
+
+
+def pytest_unconfigure(config):
+    figure_text.stop_using(config._figure_audit)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    """Before nbval starts a notebook's kernel (in the first cell's set-up), name the notebook for the audit."""
+    if item.path.suffix == ".ipynb":
+        os.environ[figure_text.NOTEBOOK_VARIABLE] = item.path.name
 
 
 @pytest.fixture

@@ -30,6 +30,8 @@ import nbformat
 import pytest
 from torch import nn
 
+from figure_text import SLIDE_BOX
+
 from d2lhelpers.models import alexnet_features
 from d2lhelpers.shapes import spatial_sizes
 
@@ -613,12 +615,14 @@ MEASURE_SLIDE = """() => {
         if (/^(Loading widget|Error displaying widget)/.test(text) || /^[A-Za-z]\\w*\\((children|value|description|options|layout)=/.test(text))
             widgets.push(describe(output));
     }
+    const images = [...slide.querySelectorAll('img')].filter(img => img.naturalWidth).map(img => ({
+        natural: [img.naturalWidth, img.naturalHeight], shown: img.getBoundingClientRect().width / scale / img.naturalWidth}));
     const heading = slide.querySelector('h1, h2, h3, p, pre');
     const over = content ? {
         right: (content.right - box.right) / scale, bottom: (content.bottom - box.bottom) / scale,
         left: (box.left - content.left) / scale, top: (box.top - content.top) / scale} : {right: 0, bottom: 0, left: 0, top: 0};
     return {title: heading ? heading.textContent.replace(/¶/g, '').trim().slice(0, 60).replace(/\\s+/g, ' ') : '',
-            over, furthest: furthest ? describe(furthest) : '', clipped, widgets,
+            over, furthest: furthest ? describe(furthest) : '', clipped, widgets, images,
             fitScale: parseFloat(slide.dataset.fitScale || '1')};
 }"""
 
@@ -665,6 +669,12 @@ def slide_problems(name: str, slides: list[dict]) -> list[str]:
             problems.append(f"{where}: cut off: {element}")
         for widget in slide["widgets"]:
             problems.append(f"{where}: a widget that a static deck cannot render: {widget}")
+        for image in slide.get("images", []):
+            (width, height), shown = image["natural"], image["shown"]
+            assumed = min(1.0, SLIDE_BOX[0] / width, SLIDE_BOX[1] / height)  # what tests/figure_text.py measures at
+            if shown < assumed - 0.01:
+                problems.append(f"{where}: a {width}x{height} figure shown at {shown:.2f} of its size, below the "
+                                f"{assumed:.2f} its text was measured at: give it a slide of its own")
     return problems
 
 
@@ -699,6 +709,24 @@ def test_every_slide_fits_1280x720_and_shows_no_dead_widget(browser, all_decks):
     assert not problems, f"{len(problems)} problems in the decks:\n" + "\n".join(problems)
 
 
+def synthetic_png(width_in: float, height_in: float) -> str:
+    """A figure of that size at 100 dpi, as the base64 PNG a notebook output holds."""
+    import base64
+    import io
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(width_in, height_in), dpi=100)
+    ax.set_title("a figure", fontsize=14)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=100)
+    plt.close(fig)
+    return base64.b64encode(buffer.getvalue()).decode()
+
+
 def test_the_slide_check_sees_an_overlong_slide_and_a_widget(browser, tmp_path):
     """The control: a synthetic notebook with a slide far too long to fit even at half size and a widget
     output; the check must report each, by deck and slide number, and pass the slides that fit."""
@@ -708,8 +736,14 @@ def test_the_slide_check_sees_an_overlong_slide_and_a_widget(browser, tmp_path):
     overlong = "\n".join(f"- point {i}: " + "a long line of prose that wraps " * 3 for i in range(80))
     widget = cell("code", "interact(f, x=1)", "slide", execution_count=2, outputs=[nbformat.v4.new_output(
         "display_data", data={"text/plain": "interactive(children=(IntSlider(value=1, description='x'), Output()))"})])
+    png = synthetic_png(10, 5)  # a 1000x500 figure
+    drawn = cell("code", "plot()", "slide", execution_count=3, outputs=[
+        nbformat.v4.new_output("stream", name="stdout", text="a line printed before the figure\n"),
+        nbformat.v4.new_output("display_data", data={"image/png": png, "text/plain": "<Figure>"})])
+    crowded = cell("markdown", "## Crowded\n\n" + "\n".join(f"- point {i}" for i in range(12))
+                   + f"\n\n![figure](data:image/png;base64,{png})", "slide")
     cells = [cell("markdown", "# Fits", "slide"), cell("markdown", "## Too long\n\n" + overlong, "slide"),
-             cell("code", "x = 1", "subslide", execution_count=1), widget]
+             cell("code", "x = 1", "subslide", execution_count=1), widget, drawn, crowded]
     notebook = nbformat.v4.new_notebook(cells=cells)
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     path = tmp_path / "synthetic.ipynb"
@@ -718,10 +752,14 @@ def test_the_slide_check_sees_an_overlong_slide_and_a_widget(browser, tmp_path):
     page = browser.new_page(viewport=SCREEN)
     measured = walk_deck(page, deck)
     page.close()
-    assert [(s["h"], s["v"]) for s in measured] == [(0, 0), (1, 0), (1, 1), (2, 0)]
+    assert [(s["h"], s["v"]) for s in measured] == [(0, 0), (1, 0), (1, 1), (2, 0), (3, 0), (3, 1), (4, 0)]
     problems = slide_problems("synthetic", measured)
     assert measured[0]["fitScale"] == 1 and not slide_problems("synthetic", measured[:1])
     assert measured[1]["fitScale"] == slides.FIT_FLOOR  # scaled as far as the floor, and still too long
     assert any(p.startswith("synthetic slide 2 (#/1/0, 'Too long')") and "past the bottom" in p for p in problems), problems
     assert not slide_problems("synthetic", measured[2:3])  # a short code slide fits
     assert any(p.startswith("synthetic slide 4 (#/2/0") and "widget" in p for p in problems), problems
+    # a cell's figure gets a subslide of its own, at full size; a figure zoomed down with its slide is reported
+    assert [image["natural"] for image in measured[5]["images"]] == [[1000, 500]], measured[5]
+    assert not slide_problems("synthetic", measured[4:6])
+    assert any(p.startswith("synthetic slide 7 (#/4/0") and "1000x500 figure shown at" in p for p in problems), problems

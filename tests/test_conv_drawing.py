@@ -16,7 +16,7 @@ from matplotlib.patches import Rectangle  # noqa: E402
 from torch import nn  # noqa: E402
 
 from d2lhelpers.drawings import (  # noqa: E402
-    _LOST, _WINDOW, draw_conv_step, draw_conv_steps, draw_window, draw_window_grid, draw_window_strip, draw_window_strips,
+    _LOST, _WINDOW, draw_conv_step, draw_window, draw_window_grid, draw_window_strip, draw_window_strips,
 )
 from d2lhelpers.windows import (  # noqa: E402
     conv_step_terms, covered_cells, output_size_text, uncovered_input_cells, window_positions,
@@ -187,8 +187,6 @@ def test_conv_step_drawing_shows_the_running_sum():
     assert len(shown) == 2 * 5 + 3 + 1  # earlier outputs in reading order, and the current one
     first = draw_conv_step(image, kernel, 2, 3, 1).get_suptitle()
     assert re.fullmatch(r"step 1 of 9: 0\.00 \+ \(1\)·\(0\.35\) = 0\.35", first), first
-    frames = draw_conv_steps(image, kernel, 2, 3, steps=(1, 2, 9))
-    assert [sub.get_suptitle()[:11] for sub in frames.subfigs] == ["step 1 of 9", "step 2 of 9", "step 9 of 9"]
     with pytest.raises(ValueError, match="between 0 and 9"):
         draw_conv_step(image, kernel, 2, 3, 10)
     with pytest.raises(ValueError, match="outside the 5x5 output"):

@@ -167,3 +167,13 @@ def test_setup_says_which_accelerator_torch_will_use(course, monkeypatch, capsys
     monkeypatch.setitem(sys.modules, "torch", fake)
     exec(course["ACCELERATOR_PROBE"], {})
     assert capsys.readouterr().out.startswith(expected)
+
+
+def test_a_failed_set_up_step_is_one_clear_message_with_the_free_disk(course):
+    """pip running out of disk once ended `./course test` in a traceback; now: the step, its status, the free space."""
+    error = subprocess.CalledProcessError(1, ["/x/.venv/bin/python", "-m", "pip", "install", "--quiet", "-c", "lock.txt", "-e", "."])
+    message = course["setup_failure"](error)
+    assert message.startswith("error: a set-up step failed (exit 1)")
+    assert "step: /x/.venv/bin/python -m pip install --quiet -c ..." in message
+    free = float(message.split("free disk at ")[1].split(": ")[1].split(" GiB")[0])
+    assert abs(free - shutil.disk_usage(course["ROOT"]).free / 2**30) < 1.0

@@ -1,14 +1,11 @@
-"""Figures readable when projected (issue 23): every visible text of every figure that d2lhelpers draws
-(plots.py, drawings.py) is at least 10 px in a JupyterLab cell at 100% zoom and at least 14 px on a 1280x720 slide.
-
-A text's size on screen is its font size in points x dpi / 72 x the scale the figure is shown at. The
-inline backend saves the figure's tight box (+0.1 in of padding) as a PNG at the figure's dpi; JupyterLab
-shows it at its own size unless it is wider than the output area (NOTEBOOK_WIDTH, measured by
-tests/test_browser.py), and the decks show it within the image box of tools/slides_template (a slide
-that would have to shrink further is split, not zoomed: the browser test checks that part).
+"""Figures readable when projected (issue 23): every figure that d2lhelpers draws (plots.py, drawings.py), and
+every figure a notebook shows, has no text under 10 px in a JupyterLab cell at 100% zoom or 14 px on a 1280x720
+slide. The rule and its measurement are in tests/figure_text.py.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import matplotlib
 
@@ -17,47 +14,10 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
+from figure_text import readability_problems, text_sizes  # noqa: E402
 
 from d2lhelpers import drawings, plots  # noqa: E402
 from d2lhelpers.training import History  # noqa: E402
-
-NOTEBOOK_WIDTH = 840  # px: a code cell's output area in JupyterLab 4 at 100%, 1280x800 window, file browser open (848 measured)
-SLIDE_BOX = (1240, 560)  # px: the largest an image is shown on a 1280x720 slide (max-height in the template)
-NOTEBOOK_FLOOR, SLIDE_FLOOR = 10.0, 14.0
-PAD_INCHES = 0.1  # savefig's pad_inches around the tight box
-
-
-def shown_size(fig: plt.Figure) -> tuple[float, float]:
-    """The PNG's size in pixels, as the inline backend saves it (bbox_inches="tight")."""
-    fig.canvas.draw()
-    box = fig.get_tightbbox(fig.canvas.get_renderer())
-    return (box.width + 2 * PAD_INCHES) * fig.dpi, (box.height + 2 * PAD_INCHES) * fig.dpi
-
-
-def text_sizes(fig: plt.Figure) -> list[tuple[float, str]]:
-    """(size in px of the PNG, text) of every visible, non-empty text in the figure, after drawing it."""
-    fig.canvas.draw()
-    hidden = {id(t) for ax in fig.axes if not ax.axison for axis in (ax.xaxis, ax.yaxis) for t in axis.findobj(matplotlib.text.Text)}
-    found = []
-    for text in fig.findobj(matplotlib.text.Text):
-        if id(text) in hidden:  # the tick labels of an axes drawn with axis("off")
-            continue
-        if text.get_visible() and text.get_text().strip() and text.get_window_extent().width > 0:
-            found.append((text.get_fontsize() * fig.dpi / 72, text.get_text().strip().splitlines()[0][:40]))
-    return found
-
-
-def readability_problems(fig: plt.Figure) -> list[str]:
-    """Texts under a floor: one line each, with the size it would be shown at."""
-    width, height = shown_size(fig)
-    notebook = min(1.0, NOTEBOOK_WIDTH / width)
-    slide = min(1.0, SLIDE_BOX[0] / width, SLIDE_BOX[1] / height)
-    problems = []
-    for px, text in text_sizes(fig):
-        for where, scale, floor in (("JupyterLab", notebook, NOTEBOOK_FLOOR), ("a slide", slide, SLIDE_FLOOR)):
-            if px * scale < floor - 0.05:
-                problems.append(f"{text!r}: {px * scale:.1f} px in {where} (figure {width:.0f}x{height:.0f} px)")
-    return problems
 
 
 def history(n: int = 3) -> History:
@@ -81,28 +41,33 @@ FIGURES = {
         pd.DataFrame({"ReLU": [1e-2, 1e-3, 1e-4], "sigmoid": [1e-3, 1e-5, 1e-7]}, index=["conv1", "conv2", "fc1"]), "gradients"),
     # notebook 03's drawings, at the settings the notebook uses
     "draw_window 8x8": lambda: drawings.draw_window(8, 3, 2, 0),
-    "draw_window 16x16 padded": lambda: drawings.draw_window(16, 7, 1, 3),
     "draw_window conv1": lambda: drawings.draw_window(224, 11, 4, 1, label="conv1"),
-    "draw_window_strips conv1": lambda: drawings.draw_window_strips([("conv1 (book)", 224, 11, 4, 1), ("conv1 (paper)", 227, 11, 4, 0),
-                                                                  ("conv1 (paper's text)", 224, 11, 4, 0)]),
-    "draw_window_strips others": lambda: drawings.draw_window_strips([("pool1", 54, 3, 2, 0), ("conv2", 26, 5, 1, 2), ("pool2", 26, 3, 2, 0),
-                                                                   ("conv3, conv4, conv5", 12, 3, 1, 1), ("pool3", 12, 3, 2, 0)]),
+    # notebook 03 draws its layers' strips two to a figure
+    "draw_window_strips conv1 (book, paper)": lambda: drawings.draw_window_strips([("conv1 (book)", 224, 11, 4, 1),
+                                                                                ("conv1 (paper)", 227, 11, 4, 0)]),
+    "draw_window_strips conv2, pool2": lambda: drawings.draw_window_strips([("conv2", 26, 5, 1, 2), ("pool2", 26, 3, 2, 0)]),
     "draw_conv_step": lambda: drawings.draw_conv_step(IMAGE, SOBEL, 2, 3, 2),
-    "draw_conv_steps": lambda: drawings.draw_conv_steps(IMAGE, SOBEL, 2, 3),
 }
 
 
-TOO_TALL_FOR_A_SLIDE = {  # shrunk by the deck's 560 px image box: each needs its parts drawn as separate figures
-    "draw_window 16x16 padded", "draw_window_strips conv1", "draw_window_strips others", "draw_conv_steps"}
-
-
-@pytest.mark.parametrize("name", [pytest.param(name, marks=pytest.mark.xfail(
-    name in TOO_TALL_FOR_A_SLIDE, reason="too tall for a 1280x720 slide at full size (issue 23, open)", strict=True))
-    for name in FIGURES])
+@pytest.mark.parametrize("name", FIGURES)
 def test_every_text_of_a_helper_figure_is_readable_in_the_notebook_and_on_a_slide(name):
     fig = FIGURES[name]()
     try:
         assert text_sizes(fig), "the figure has no text: the measurement would pass vacuously"
+        assert readability_problems(fig) == []
+    finally:
+        plt.close(fig)
+
+
+EXPLORER_CORNERS = [(n, k, s, p) for n in (3, 16) for k in (1, 7) for s in (1, 4) for p in (0, 3) if n + 2 * p >= k]
+
+
+@pytest.mark.parametrize("n, k, s, p", EXPLORER_CORNERS)
+def test_the_output_size_explorer_is_readable_at_every_corner_of_its_sliders(n, k, s, p):
+    """Notebook 03's explorer draws `draw_window` for input 3-16, kernel 1-7, stride 1-4, padding 0-3."""
+    fig = drawings.draw_window(n, k, s, p)
+    try:
         assert readability_problems(fig) == []
     finally:
         plt.close(fig)
@@ -119,3 +84,27 @@ def test_the_measurement_sees_small_text_and_a_shrunk_figure():
         assert any("'shrunk'" in p and "JupyterLab" in p for p in readability_problems(wide))
     finally:
         plt.close("all")
+
+
+def test_nbval_fails_the_cell_that_shows_a_figure_with_small_text(tmp_path):
+    """The audit that tests/conftest.py gives every kernel, under nbval as CI runs it: the cell that shows 6 pt
+    text fails with the text's size; a readable figure, and a small one closed without being shown, pass."""
+    import os
+    import subprocess
+    import sys
+
+    import nbformat
+
+    assert Path(os.environ["IPYTHONDIR"], "profile_default", "startup", "00-figure-text.py").exists(), \
+        "tests/conftest.py did not install the audit"
+    setup = "import matplotlib.pyplot as plt\n%matplotlib inline\nplt.rcParams['font.size'] = 12"
+    readable = "fig, ax = plt.subplots(figsize=(5, 3))\nax.set_title('readable', fontsize=12)\nplt.show()"
+    unshown = "fig, ax = plt.subplots(figsize=(5, 3))\nax.set_title('never shown', fontsize=6)\nplt.close(fig)"
+    tiny = "fig, ax = plt.subplots(figsize=(5, 3))\nax.set_title('tiny', fontsize=6)\nax.plot([1, 2]);"
+    cells = [nbformat.v4.new_code_cell(c) for c in (setup, readable, unshown, tiny)]
+    nbformat.write(nbformat.v4.new_notebook(cells=cells), tmp_path / "figures.ipynb")
+    run = subprocess.run([sys.executable, "-m", "pytest", "--nbval-lax", "-p", "no:cacheprovider", "-q", "figures.ipynb"],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 1, run.stdout[-3000:]
+    assert "3 passed" in run.stdout and "1 failed" in run.stdout, run.stdout[-3000:]
+    assert "FigureTextTooSmall" in run.stdout and "'tiny': 8.3 px in JupyterLab" in run.stdout, run.stdout[-3000:]

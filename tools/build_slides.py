@@ -90,8 +90,11 @@ def split_for_slides(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
     - A heading inside a markdown cell starts a cell of its own, which starts a slide (`#`, `##`) or a
       subslide (`###`) as a heading at the top of a cell does: a cell of prose followed by "## Summary"
       would otherwise put both on one slide.
-    - A code cell too tall for one slide even at the smallest scale (FIT_FLOOR) shows its code on one
-      slide and its outputs on the next subslides, as many as they need.
+    - A code cell that draws figures shows its code on one slide and each figure on a subslide of its own,
+      with what the cell printed before it: a figure is shown at full size (at most the 560 px image box),
+      never zoomed down with the code, so its text stays as large as tests/figure_text.py measures it.
+    - Any other code cell too tall for one slide even at the smallest scale (FIT_FLOOR) shows its code on
+      one slide and its outputs on the next subslides, as many as they need.
     """
     notebook = copy.deepcopy(notebook)
     height = sync_navigation().estimated_height
@@ -103,22 +106,25 @@ def split_for_slides(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
             continue
         if cell.cell_type == "code":
             cells.append(cell)
-            if cell.get("outputs") and height(cell) > SPLIT_HEIGHT:
+            groups = figure_groups(cell.get("outputs", []))
+            if not groups and cell.get("outputs") and height(cell) > SPLIT_HEIGHT:
                 groups = [[]]  # the outputs, on as many subslides as they need
                 for output in cell.outputs:
                     trial = nbformat.v4.new_code_cell("", outputs=groups[-1] + [output])
                     if groups[-1] and height(trial) > SPLIT_HEIGHT:
                         groups.append([])
                     groups[-1].append(output)
-                for number, outputs in enumerate(groups, start=1):
-                    part = copy.deepcopy(cell)
-                    part.outputs = outputs
-                    part.metadata["slideshow"] = {"slide_type": "subslide"}
-                    part.metadata.setdefault("transient", {})["remove_source"] = True
-                    if "id" in part:
-                        part["id"] = f"{part['id']}-output-{number}"
-                    cells.append(part)
-                cell.outputs = []
+            if not groups:
+                continue
+            for number, outputs in enumerate(groups, start=1):
+                part = copy.deepcopy(cell)
+                part.outputs = outputs
+                part.metadata["slideshow"] = {"slide_type": "subslide"}
+                part.metadata.setdefault("transient", {})["remove_source"] = True
+                if "id" in part:
+                    part["id"] = f"{part['id']}-output-{number}"
+                cells.append(part)
+            cell.outputs = []
             continue
         if cell.cell_type != "markdown":
             cells.append(cell)
@@ -137,6 +143,17 @@ def split_for_slides(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
             cells.append(nbformat.v4.new_markdown_cell(part, metadata={"slideshow": {"slide_type": level}}))
     notebook.cells = cells
     return notebook
+
+
+def figure_groups(outputs: list) -> list[list]:
+    """A code cell's outputs, one figure (PNG) to a group with what was printed before it; what follows the
+    last figure joins its group. [] when the cell draws no figure."""
+    figures = [i for i, output in enumerate(outputs) if "image/png" in output.get("data", {})]
+    if not figures:
+        return []
+    ends = figures[:-1] + [len(outputs) - 1]
+    starts = [0] + [end + 1 for end in ends[:-1]]
+    return [list(outputs[start:end + 1]) for start, end in zip(starts, ends)]
 
 
 def expected_slides(notebook: nbformat.NotebookNode) -> int:

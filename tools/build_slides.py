@@ -39,6 +39,7 @@ MERMAID_STUB = "export default { initialize() {} };\n"  # the template imports m
 TEMPLATES = Path(__file__).resolve().parent / "slides_template"  # alexnet-reveal: nbconvert's reveal, fitted
 WIDTH, HEIGHT = 1280, 720  # the screen every slide must fit (a browser test checks each slide of each deck)
 FIT_FLOOR = 0.6  # the deck scales a slide that is too big down to fit, but never below this: text stays legible
+FIGURE_SLIDE_HEIGHT = 600  # px (estimated): a figure and the text printed with it share a subslide up to this
 SPLIT_HEIGHT = 1100  # px (estimated, at full size): a code cell taller than this shows its output on a slide of its own
 
 
@@ -95,15 +96,19 @@ def split_for_slides(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
       never zoomed down with the code, so its text stays as large as tests/figure_text.py measures it.
     - Any other code cell too tall for one slide even at the smallest scale (FIT_FLOOR) shows its code on
       one slide and its outputs on the next subslides, as many as they need.
+    - The cell after outputs moved to subslides starts a subslide too, rather than joining the last one.
     """
     notebook = copy.deepcopy(notebook)
     height = sync_navigation().estimated_height
-    cells = []
+    cells, after_outputs = [], False
     for cell in notebook.cells:
         slide_type = cell.metadata.get("slideshow", {}).get("slide_type")
         if slide_type in ("skip", "notes"):
             cells.append(cell)
             continue
+        if after_outputs and slide_type not in ("slide", "subslide"):  # not onto the last output's subslide
+            cell.metadata["slideshow"] = {"slide_type": "subslide"}
+        after_outputs = False
         if cell.cell_type == "code":
             cells.append(cell)
             groups = figure_groups(cell.get("outputs", []))
@@ -125,6 +130,7 @@ def split_for_slides(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
                     part["id"] = f"{part['id']}-output-{number}"
                 cells.append(part)
             cell.outputs = []
+            after_outputs = True
             continue
         if cell.cell_type != "markdown":
             cells.append(cell)
@@ -147,13 +153,21 @@ def split_for_slides(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
 
 def figure_groups(outputs: list) -> list[list]:
     """A code cell's outputs, one figure (PNG) to a group with what was printed before it; what follows the
-    last figure joins its group. [] when the cell draws no figure."""
+    last figure joins its group. Printed text that would leave the figure too little room at full size gets
+    a group of its own. [] when the cell draws no figure."""
     figures = [i for i, output in enumerate(outputs) if "image/png" in output.get("data", {})]
     if not figures:
         return []
     ends = figures[:-1] + [len(outputs) - 1]
     starts = [0] + [end + 1 for end in ends[:-1]]
-    return [list(outputs[start:end + 1]) for start, end in zip(starts, ends)]
+    groups = []
+    for start, end, figure in zip(starts, ends, figures):
+        group = list(outputs[start:end + 1])
+        if len(group) > 1 and sync_navigation().estimated_height(nbformat.v4.new_code_cell("", outputs=group)) > FIGURE_SLIDE_HEIGHT:
+            groups += [part for part in (list(outputs[start:figure]), [outputs[figure]], list(outputs[figure + 1:end + 1])) if part]
+        else:
+            groups.append(group)
+    return groups
 
 
 def expected_slides(notebook: nbformat.NotebookNode) -> int:

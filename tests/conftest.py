@@ -1,7 +1,5 @@
 """Shared test fixtures."""
 
-import os
-
 import pytest
 import torch
 
@@ -9,20 +7,9 @@ import figure_text
 import repository
 
 
-class NameTheNotebook:
-    """A plugin for every item (a conftest's own hooks see only its folder's): before nbval starts a notebook's
-    kernel, in the set-up of the notebook's first cell, name the notebook for the figure audit."""
-
-    @pytest.hookimpl(tryfirst=True)
-    def pytest_runtest_setup(self, item):
-        if item.path.suffix == ".ipynb":
-            os.environ[figure_text.NOTEBOOK_VARIABLE] = item.path.name
-
-
 def pytest_configure(config):
     """Every notebook kernel the tests start measures the text of each figure it shows (tests/figure_text.py)."""
     config._figure_audit = figure_text.use_in_notebook_kernels()
-    config.pluginmanager.register(NameTheNotebook(), "figure-audit-notebook-names")
 
 
 def pytest_unconfigure(config):

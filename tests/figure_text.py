@@ -66,17 +66,8 @@ class FigureTextTooSmall(Exception):
     """A figure shown by the cell has text under a floor."""
 
 
-NOTEBOOK_VARIABLE = "D2L_FIGURE_AUDIT_NOTEBOOK"  # tests/conftest.py names the notebook nbval's kernel runs
-NOT_AUDITED_YET = {  # their figures predate the audit; issue 23 (open) redraws them and re-records these notebooks
-    "05_training_alexnet.ipynb", "06_filter_visualisation.ipynb", "07_what_made_alexnet_work.ipynb",
-    "08_questions_answered.ipynb", "01_solutions.ipynb", "05_solutions.ipynb", "06_solutions.ipynb",
-    "07_solutions.ipynb", "08_solutions.ipynb"}
-
-
 def install(shell) -> None:
     """In a kernel: measure each figure rendered as an inline PNG; after the cell, raise if any text was too small."""
-    if os.environ.get(NOTEBOOK_VARIABLE) in NOT_AUDITED_YET:
-        return
     from matplotlib.backend_bases import FigureCanvasBase
 
     found: list[str] = []
@@ -124,7 +115,6 @@ _before: list[str | None] = []
 
 def stop_using(folder: Path) -> None:
     """Undo `use_in_notebook_kernels`."""
-    os.environ.pop(NOTEBOOK_VARIABLE, None)
     previous = _before.pop() if _before else None
     if previous is None:
         os.environ.pop("IPYTHONDIR", None)

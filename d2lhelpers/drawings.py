@@ -187,12 +187,21 @@ def _conv_step_caption(terms: Sequence[tuple[int, int, float, float]], steps_don
     return text.replace("-", "−")
 
 
-def _draw_conv_step(fig, image: torch.Tensor, kernel: torch.Tensor, row: int, col: int, steps_done: int) -> None:
-    """Draw one frame of the stepped convolution into a figure or subfigure."""
+def _conv_step_size(image: torch.Tensor, kernel: torch.Tensor, cell: float = 0.45) -> tuple[float, float]:
+    """Figure size in inches of one frame, so that every panel's cells are `cell` inches wide."""
+    units = image.shape[1] + kernel.shape[1] + 1 + image.shape[1] - kernel.shape[1] + 1
+    return units * cell + 1.0, image.shape[0] * cell + 1.1
+
+
+@readable
+def draw_conv_step(image: torch.Tensor, kernel: torch.Tensor, row: int, col: int, steps_done: int) -> plt.Figure:
+    """Input with the window, kernel and output after `steps_done` of the multiply-adds of output pixel (row, col)
+    (notebook 03): gold cells are done, the red one is the current product, earlier outputs are filled in."""
     terms = conv_step_terms(image, kernel, row, col)
     if not 0 <= steps_done <= len(terms):
         raise ValueError(f"steps_done must be between 0 and {len(terms)}, got {steps_done}")
     kh, kw = kernel.shape
+    fig = plt.figure(figsize=_conv_step_size(image, kernel), layout="constrained")
     full = torch.nn.functional.conv2d(image[None, None].float(), kernel[None, None].float())[0, 0]
     in_ax, k_ax, out_ax = fig.subplots(1, 3, gridspec_kw={"width_ratios": [image.shape[1], kw + 1, full.shape[1]]})
     _number_grid(in_ax, image, "gray", 0.0, max(1.0, float(image.max())))
@@ -217,19 +226,5 @@ def _draw_conv_step(fig, image: torch.Tensor, kernel: torch.Tensor, row: int, co
     out_ax.add_patch(Rectangle((col - 0.5, row - 0.5), 1, 1, fill=False, edgecolor=_WINDOW, linewidth=3))
     out_ax.set_title(f"output {full.shape[0]}×{full.shape[1]}", fontsize=12)
     fig.suptitle(_conv_step_caption(terms, steps_done, row, col), fontsize=12)
-
-
-def _conv_step_size(image: torch.Tensor, kernel: torch.Tensor, cell: float = 0.45) -> tuple[float, float]:
-    """Figure size in inches of one frame, so that every panel's cells are `cell` inches wide."""
-    units = image.shape[1] + kernel.shape[1] + 1 + image.shape[1] - kernel.shape[1] + 1
-    return units * cell + 1.0, image.shape[0] * cell + 1.1
-
-
-@readable
-def draw_conv_step(image: torch.Tensor, kernel: torch.Tensor, row: int, col: int, steps_done: int) -> plt.Figure:
-    """Input with the window, kernel and output after `steps_done` of the multiply-adds of output pixel (row, col)
-    (notebook 03): gold cells are done, the red one is the current product, earlier outputs are filled in."""
-    fig = plt.figure(figsize=_conv_step_size(image, kernel), layout="constrained")
-    _draw_conv_step(fig, image, kernel, row, col, steps_done)
     return fig
 

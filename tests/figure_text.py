@@ -10,7 +10,8 @@ split, not zoomed: the browser test checks that part). The floors: 10 px in Jupy
 The audit: `use_in_notebook_kernels()` (tests/conftest.py calls it) gives every IPython kernel started by the
 tests (nbval's, the browser tests' JupyterLab, the profile runs) a start-up file that calls `install`. From
 then on each figure the kernel renders as an inline PNG is measured, and a cell that showed a figure with text
-under a floor ends in an error that names the text and its size, so nbval fails that cell.
+under a floor ends in an error that names the text and its size, so nbval fails that cell. The figures of an
+interactive cell (`interact_in_place`) are measured at the ends of each of its controls, as well as as shown.
 """
 
 from __future__ import annotations
@@ -89,8 +90,39 @@ def install(shell) -> None:
                 + "\n  ".join(problems[:12]) + (f"\n  ... and {len(problems) - 12} more" if len(problems) > 12 else ""))
 
     FigureCanvasBase.print_figure = measured_print_figure
+    sweep_widget_redraws(found)
     shell.events.register("pre_run_cell", lambda info: found.clear())  # a widget's redraws between cells are not this cell's
     shell.events.register("post_run_cell", report)  # after post_execute, where the inline backend shows the figures
+
+
+def sweep_widget_redraws(found: list[str]) -> None:
+    """Make `d2lhelpers.widgets.interact_in_place` also redraw at each control's ends (a slider's min and max, every
+    option of a drop-down; one control at a time, the others as set) and then at its set value again, so that the
+    figures a student gets by moving the controls are measured in the cell that made them."""
+    try:
+        from d2lhelpers import widgets
+    except ImportError:  # a kernel outside the series
+        return
+    interact_in_place = widgets.interact_in_place
+
+    def swept(function, controls, note, above=()):
+        box = interact_in_place(function, controls, note, above)
+        for name, control in controls.items():
+            start = control.value
+            if hasattr(control, "options") and hasattr(control, "index"):
+                ends = [option[1] if isinstance(option, tuple) else option for option in control.options]
+            elif hasattr(control, "min") and hasattr(control, "max"):
+                ends = [control.min, control.max]
+            else:
+                continue
+            for value in ends:
+                already = len(found)
+                control.value = value  # the widget's own observer redraws
+                found[already:] = [f"{problem} (with {name}={value!r})" for problem in found[already:]]
+            control.value = start
+        return box
+
+    widgets.interact_in_place = swept
 
 
 def use_in_notebook_kernels() -> Path:

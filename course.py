@@ -35,7 +35,8 @@ STAMP_FILES = [ROOT / "pyproject.toml", LOCK, VERSIONS]
 NO_DEPS_PINNED = "jupyterlab_rise"  # version from the lock
 COMMANDS = ["setup", "run", "test", "lab", "slides", "gpu-check", "colab", "help"]
 TEST_COMMAND = ["-m", "pytest", "tests", "notebooks", "--nbval", "--nbval-current-env",
-                "--nbval-sanitize-with", "notebooks/sanitize.cfg"]  # the README's test command, after `python`
+                "--nbval-sanitize-with", "notebooks/sanitize.cfg",
+                "-n", "2", "--dist", "loadscope"]  # the README's test command, after `python`
 
 
 def say(message: str) -> None:

@@ -1,4 +1,4 @@
-"""Shared test fixtures."""
+"""Shared test fixtures, and the figure audit of every notebook kernel."""
 
 import pytest
 import torch

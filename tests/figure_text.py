@@ -98,14 +98,41 @@ def install(shell) -> None:
 def sweep_widget_redraws(found: list[str]) -> None:
     """Make `d2lhelpers.widgets.interact_in_place` also redraw at each control's ends (a slider's min and max, every
     option of a drop-down; one control at a time, the others as set) and then at its set value again, so that the
-    figures a student gets by moving the controls are measured in the cell that made them."""
-    try:
-        from d2lhelpers import widgets
-    except ImportError:  # a kernel outside the series
-        return
-    interact_in_place = widgets.interact_in_place
+    figures a student gets by moving the controls are measured in the cell that made them. The module is patched
+    when a notebook imports it: importing it here would import torch into every kernel at start-up."""
+    import importlib.abc
+    import importlib.util
+    import sys
 
-    def swept(function, controls, note, above=()):
+    name = "d2lhelpers.widgets"
+
+    class PatchOnImport(importlib.abc.MetaPathFinder):
+        def find_spec(self, fullname, path, target=None):
+            if fullname != name:
+                return None
+            sys.meta_path.remove(self)
+            spec = importlib.util.find_spec(fullname)  # from the usual finders
+            if spec is not None and spec.loader is not None:
+                execute = spec.loader.exec_module
+
+                def exec_module(module):
+                    execute(module)
+                    module.interact_in_place = swept(module.interact_in_place, found)
+
+                spec.loader.exec_module = exec_module
+            return spec
+
+    if name in sys.modules:
+        sys.modules[name].interact_in_place = swept(sys.modules[name].interact_in_place, found)
+    else:
+        sys.meta_path.insert(0, PatchOnImport())
+
+
+def swept(interact_in_place, found: list[str]):
+    """`interact_in_place`, then a redraw at each end of each control and one back at its value; problems are
+    added to `found` with the setting that showed them."""
+
+    def interact_and_sweep(function, controls, note, above=()):
         box = interact_in_place(function, controls, note, above)
         for name, control in controls.items():
             start = control.value
@@ -122,7 +149,7 @@ def sweep_widget_redraws(found: list[str]) -> None:
             control.value = start
         return box
 
-    widgets.interact_in_place = swept
+    return interact_and_sweep
 
 
 def use_in_notebook_kernels() -> Path:
@@ -137,6 +164,8 @@ def use_in_notebook_kernels() -> Path:
         "spec.loader.exec_module(module)\n"
         "module.install(get_ipython())\n"
         "del importlib, spec, module\n")
+    # no history database: a kernel that outlives the test run would write it into a removed folder at exit
+    (folder / "profile_default" / "ipython_kernel_config.py").write_text("c.HistoryManager.enabled = False\n")
     _before.append(os.environ.get("IPYTHONDIR"))
     os.environ["IPYTHONDIR"] = str(folder)
     return folder

@@ -127,7 +127,8 @@ def launched(course, monkeypatch, tmp_path):
 def test_test_command_is_the_readmes(launched, tmp_path):
     argv, env = launched("test", "-x")
     assert " ".join(map(str, argv[1:])) == (
-        "-m pytest tests notebooks --nbval --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cfg -x")
+        "-m pytest tests notebooks --nbval --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cfg "
+        "-n 2 --dist loadscope -x")
     assert argv[0] == tmp_path / "python" and env["D2L_PROFILE"] == "ci"
 
 

@@ -1,0 +1,56 @@
+"""How the test command's two pytest-xdist workers share the work (`-n 2 --dist loadscope`).
+
+Here, at the root, so that it applies to the notebooks as well as to tests/. Each test belongs to one unit of work
+(`unit_of`), which one worker runs in order: a notebook chain, or a test module with its module fixtures (a
+browser, a JupyterLab). The longest units start first, so that none is left for the end.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+# Notebooks that read what others saved (a trained model, an experiment's runs) run in one chain, in the series'
+# order, so that each finds what it found when everything ran in one process. 01 reads 05's summary when present.
+TRAINING_CHAIN = ("01", "05", "06", "07", "08")
+FIRST = ["notebooks: training chain", "tests/test_profile_paths.py", "tests/test_browser.py", "notebooks: no training"]
+
+
+def unit_of(nodeid: str) -> str:
+    """The unit of work of a test id such as "notebooks/05_training_alexnet.ipynb::Cell 3"."""
+    path = nodeid.split("::")[0]
+    if path.endswith(".ipynb"):
+        chain = path.rsplit("/", 1)[-1][:2] in TRAINING_CHAIN
+        return "notebooks: training chain" if chain else "notebooks: no training"
+    return path
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Two workers on two cores: one PyTorch thread each (the notebook kernels inherit it). With the default of one
+    # thread per core, their threads fight for the cores: a run here had done 30% of the tests when one worker alone
+    # had finished them all.
+    workers = config.getoption("numprocesses", None)
+    if workers and workers != 1 and not hasattr(config, "workerinput"):
+        os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if hasattr(config, "workerinput"):  # an xdist worker: the order it collects in is the order units are queued in
+        rank = {unit: position for position, unit in enumerate(FIRST)}
+        items.sort(key=lambda item: rank.get(unit_of(item.nodeid), len(FIRST)))  # stable: a unit keeps its order
+
+
+@pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist: unknown, and unused, without it
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    """`--dist loadscope` with `unit_of` as the scope, queued in collection order (not by size)."""
+    if config.getvalue("dist") != "loadscope":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class UnitScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return unit_of(nodeid)
+
+    config.option.loadscopereorder = False
+    return UnitScheduling(config, log)

@@ -14,7 +14,7 @@ import pytest
 # Notebooks that read what others saved (a trained model, an experiment's runs) run in one chain, in the series'
 # order, so that each finds what it found when everything ran in one process. 01 reads 05's summary when present.
 TRAINING_CHAIN = ("01", "05", "06", "07", "08")
-FIRST = ["notebooks: training chain", "tests/test_profile_paths.py", "tests/test_browser.py", "notebooks: no training"]
+FIRST = ["notebooks: chain of saved results", "tests/test_profile_paths.py", "tests/test_browser.py", "notebooks: the others"]
 
 
 def unit_of(nodeid: str) -> str:
@@ -22,7 +22,7 @@ def unit_of(nodeid: str) -> str:
     path = nodeid.split("::")[0]
     if path.endswith(".ipynb"):
         chain = path.rsplit("/", 1)[-1][:2] in TRAINING_CHAIN
-        return "notebooks: training chain" if chain else "notebooks: no training"
+        return "notebooks: chain of saved results" if chain else "notebooks: the others"
     return path
 
 

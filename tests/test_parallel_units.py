@@ -1,5 +1,6 @@
 """The two test workers' units (the root conftest.py): a notebook that reads what another saved runs in the chain."""
 
+import nbformat
 import pytest
 
 from repository import ROOT, SERIES_AND_KEYS, load_script
@@ -18,7 +19,7 @@ def test_a_notebooks_cells_share_one_unit_and_tests_go_by_module():
 
 @pytest.mark.parametrize("path", SERIES_AND_KEYS, ids=lambda p: p.stem)
 def test_every_notebook_that_reads_saved_results_is_in_the_chain(path):
-    source = "\n".join(c.source for c in __import__("nbformat").read(path, as_version=4).cells if c.cell_type == "code")
+    source = "\n".join(c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code")
     unit = UNITS.unit_of(f"{path.relative_to(ROOT).as_posix()}::Cell 0")
     if any(marker in source for marker in READS_SAVED):
         assert unit == UNITS.unit_of("notebooks/05_training_alexnet.ipynb::Cell 0"), \

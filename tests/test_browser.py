@@ -591,7 +591,8 @@ MEASURE_SLIDE = """() => {
     };
     const clipped = [];
     for (const element of slide.querySelectorAll('*')) {
-        if (element.closest('aside.notes') || getComputedStyle(element).display === 'none') continue;
+        // MathJax's copy of each formula for screen readers is clipped to 1 px on purpose
+        if (element.closest('aside.notes, .MJX_Assistive_MathML') || getComputedStyle(element).display === 'none') continue;
         for (const rect of element.getClientRects()) grow(rect, element);
         const style = getComputedStyle(element);
         if ((style.overflowX !== 'visible' && element.scrollWidth > element.clientWidth + 2) ||
@@ -603,7 +604,7 @@ MEASURE_SLIDE = """() => {
     const range = document.createRange();
     while (walker.nextNode()) {
         const node = walker.currentNode;
-        if (!node.textContent.trim() || node.parentElement.closest('aside.notes, script, style')) continue;
+        if (!node.textContent.trim() || node.parentElement.closest('aside.notes, script, style, .MJX_Assistive_MathML')) continue;
         range.selectNodeContents(node);
         for (const rect of range.getClientRects()) grow(rect, node.parentElement);
     }
@@ -631,6 +632,12 @@ def walk_deck(page, deck: Path) -> list[dict]:
     """Open a deck at 1280x720 and measure every slide on show, in order; one dict per slide, with
     "number" (1-based), "h" and "v" (reveal's indices, as in the URL #/h/v) and MEASURE_SLIDE's fields."""
     page.set_viewport_size(SCREEN)
+    failed = []  # what the deck asked for and did not get (a missing font or script changes what is shown)
+
+    def record_failure(request) -> None:
+        failed.append(f"{request.url} ({request.failure})")
+
+    page.on("requestfailed", record_failure)
     page.goto(f"{deck.as_uri()}?transition=none")  # reveal.js reads its settings from the query too
     page.wait_for_selector(".reveal.ready", timeout=30_000)
     page.wait_for_function("() => window.MathJax && MathJax.Hub && MathJax.Hub.queue.pending === 0", timeout=30_000)
@@ -648,10 +655,14 @@ def walk_deck(page, deck: Path) -> list[dict]:
                         return present.length === 1 && present[0] === top &&
                                (!top.querySelector('section') || top.querySelectorAll(':scope > section')[{v}].classList.contains('present')); }}""",
             timeout=10_000)
-        page.evaluate("() => new Promise(done => MathJax.Hub.Queue(() => requestAnimationFrame(() => requestAnimationFrame(done))))")
+        # settled: MathJax typeset, the fonts the slide uses loaded, and the deck's refit (a frame later) done
+        page.evaluate("""() => new Promise(done => MathJax.Hub.Queue(() => document.fonts.ready.then(() =>
+            requestAnimationFrame(() => requestAnimationFrame(() => requestAnimationFrame(done))))))""")
         slide = page.evaluate(MEASURE_SLIDE)
         assert slide is not None, f"{deck.name}: no slide on show at #/{h}/{v}"
         measured.append({"number": number, "h": h, "v": v, **slide})
+    page.remove_listener("requestfailed", record_failure)
+    assert not failed, f"{deck.name} could not load: {failed}"
     return measured
 
 

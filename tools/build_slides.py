@@ -32,10 +32,10 @@ ASSETS = {
     "jquery": ["dist/jquery.min.js"],
     "requirejs": ["require.js"],
     "mathjax": ["MathJax.js", "config/TeX-AMS_CHTML-full.js", "config/Safe.js", "extensions", "jax/input/TeX",
-                "jax/output/CommonHTML", "jax/element", "localization/en"],
+                "jax/output/CommonHTML", "jax/element", "localization/en",
+                "fonts/HTML-CSS/TeX/woff"],  # CommonHTML's TeX fonts: without them formulas fall back to a system serif
 }
 MATHJAX_CONFIG = "?config=TeX-AMS_CHTML-full,Safe"
-MERMAID_STUB = "export default { initialize() {} };\n"  # the template imports mermaid; no notebook uses it
 TEMPLATES = Path(__file__).resolve().parent / "slides_template"  # alexnet-reveal: nbconvert's reveal, fitted
 WIDTH, HEIGHT = 1280, 720  # the screen every slide must fit (a browser test checks each slide of each deck)
 FIT_FLOOR = 0.6  # the deck scales a slide that is too big down to fit, but never below this: text stays legible
@@ -58,7 +58,6 @@ def copy_assets(out: Path) -> None:
                 shutil.copytree(source, target)
             else:
                 shutil.copy2(source, target)
-    (out / VENDOR / "mermaid-stub.mjs").write_text(MERMAID_STUB)
 
 
 def exporter() -> SlidesExporter:
@@ -70,7 +69,6 @@ def exporter() -> SlidesExporter:
     slides.jquery_url = f"{VENDOR}/jquery/dist/jquery.min.js"
     slides.require_js_url = f"{VENDOR}/requirejs/require.js"
     slides.mathjax_url = f"{VENDOR}/mathjax/MathJax.js{MATHJAX_CONFIG}"
-    slides.mermaid_js_url = f"./{VENDOR}/mermaid-stub.mjs"
     slides.exclude_input_prompt = True
     slides.exclude_output_prompt = True
     return slides

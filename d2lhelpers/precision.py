@@ -13,6 +13,7 @@ Introduced in notebook 05 (training AlexNet).
 
 from __future__ import annotations
 
+import os
 import platform
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,6 +27,8 @@ from d2lhelpers.timing import median_seconds
 
 DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16, "fp32": None}
 CPU_BF16_MIN_SPEEDUP = 1 / 0.9  # bf16 must save at least 10% of a step's time to be worth its rounding
+# oneDNN's instruction-set caps below AVX512_CORE_BF16: with one of them set, bf16 is emulated even on a CPU that has it
+ONEDNN_CAPS_WITHOUT_BF16 = ("SSE41", "AVX", "AVX2", "AVX2_VNNI", "AVX2_VNNI_2", "AVX512_CORE", "AVX512_CORE_VNNI")
 
 
 @dataclass(frozen=True)
@@ -76,7 +79,7 @@ def decide_precision(device_type: str, capability: tuple[int, int] | None = None
         return Precision("fp32", "Apple MPS: fp32 (mixed precision is not measured to help here)")
     if device_type == "cpu":
         if cpu_native_bf16 is False:
-            return Precision("fp32", f"this CPU ({torch.backends.cpu.get_cpu_capability()}) lacks native bf16 instructions "
+            return Precision("fp32", f"this CPU ({cpu_capability()}) lacks native bf16 instructions "
                                      "(AVX512-BF16 or AMX): bf16 would be emulated, many times slower, so it is not timed")
         if cpu_bf16_speedup is None:
             return Precision("fp32", "this CPU has no bf16 kernels for these layers")
@@ -128,11 +131,33 @@ def forward_loss(net: nn.Module, x: torch.Tensor, y: torch.Tensor,
         return F.cross_entropy(logits, y), logits
 
 
+def cpu_isa_capped_below_bf16() -> str | None:
+    """The environment variable that limits PyTorch to instructions without bf16 (`ONEDNN_MAX_CPU_ISA=AVX2`,
+    `ATEN_CPU_CAPABILITY=avx2`: how an AVX-512 machine plays an AVX2 laptop), as NAME=value; None when unlimited."""
+    onednn = os.environ.get("ONEDNN_MAX_CPU_ISA", "").strip()
+    if onednn.upper() in ONEDNN_CAPS_WITHOUT_BF16:
+        return f"ONEDNN_MAX_CPU_ISA={onednn}"
+    aten = os.environ.get("ATEN_CPU_CAPABILITY", "").strip()
+    if aten and not aten.lower().startswith("avx512"):
+        return f"ATEN_CPU_CAPABILITY={aten}"
+    return None
+
+
+def cpu_capability() -> str:
+    """PyTorch's instruction-set level for this CPU (e.g. AVX2), with the variable that limits it, if one does."""
+    cap = cpu_isa_capped_below_bf16()
+    level = torch.backends.cpu.get_cpu_capability()
+    return f"{level}, limited by {cap}" if cap else level
+
+
 def cpu_has_native_bf16() -> bool | None:
-    """Whether this CPU computes in bf16 natively: on x86, AVX512-BF16 or AMX; None on other CPUs (ARM, ...),
-    where torch does not say and the timed step decides."""
+    """Whether this CPU computes in bf16 natively: on x86, AVX512-BF16 or AMX, unless an environment variable
+    limits the instruction set below them; None on other CPUs (ARM, ...), where torch does not say and the
+    timed step decides."""
     if platform.machine().lower() not in ("x86_64", "amd64", "i386", "i686", "x86"):
         return None
+    if cpu_isa_capped_below_bf16():
+        return False
     queries = [getattr(torch.cpu, name, None) for name in ("_is_avx512_bf16_supported", "_is_amx_tile_supported")]
     return any(query() for query in queries if query is not None)
 

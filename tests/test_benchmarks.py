@@ -67,3 +67,26 @@ def test_the_books_loader_finds_the_data_wherever_it_is(load_script, tmp_path, m
     with benchmark.books_working_directory():
         assert (Path("..") / "data").resolve() == (tmp_path / "my-data").resolve()
     assert Path.cwd() == before
+
+
+def test_a_second_kind_of_machine_gets_its_own_row_and_column(load_script):
+    tool = load_script("tools/hardware_table.py")
+    row = lambda name, seconds: {"notebook": name, "ok": True, "seconds": seconds, "key_figure": ""}  # noqa: E731
+    fast = {"machine": "Xeon, 2 cores, AVX512, native bf16", "date": "2026-01-01", "image_size": 65,
+            "alexnet_test_acc": 0.9, "notebooks": [row("05_training_alexnet", 360.0)]}
+    slow = {**fast, "machine": "EPYC, 2 cores, AVX2, no native bf16", "alexnet_test_acc": 0.87,
+            "notebooks": [row("05_training_alexnet", 600.0)]}
+    lines = tool.hardware_table({"cpu": fast, "cpu-avx2": slow}).splitlines()
+    assert "| `cpu` | Xeon, 2 cores, AVX512, native bf16 (2026-01-01) | 65x65 | 6.0 min (1 notebook) | 0.900 |" in lines
+    assert "| `cpu` AVX2 | EPYC, 2 cores, AVX2, no native bf16 (2026-01-01) | 65x65 | 10.0 min (1 notebook) | 0.870 |" in lines
+    assert "| notebook | `cpu` | `cpu` AVX2 |" in lines and "| 05_training_alexnet | 6.0 min | 10.0 min |" in lines
+
+
+@pytest.mark.parametrize("kind, ok", [("avx2", True), ("m2", True), ("AVX2", False), ("avx-2", False), ("", False)])
+def test_a_record_is_named_for_its_machine_in_safe_characters(load_script, kind, ok):
+    tool = load_script("tools/run_series.py")
+    if ok:
+        assert tool.record_label(kind) == kind
+    else:
+        with pytest.raises(tool.argparse.ArgumentTypeError, match="lower-case letters and digits"):
+            tool.record_label(kind)

@@ -4,6 +4,7 @@ import pytest
 import torch
 from torch import nn
 
+from d2lhelpers import environment
 from d2lhelpers.hardware import (
     format_duration,
     matmul_tflops,
@@ -68,3 +69,21 @@ def test_format_duration(seconds, text):
     assert format_duration(seconds) == text
 
 
+
+
+@pytest.mark.parametrize("level, bf16, cap, kind", [
+    ("AVX512", True, None, "AVX512, native bf16"),
+    ("AVX2", False, None, "AVX2, no native bf16"),
+    ("AVX2", False, ("ATEN_CPU_CAPABILITY", "avx2"), "AVX2, no native bf16 (limited by ATEN_CPU_CAPABILITY=avx2)"),
+    ("DEFAULT", None, None, "DEFAULT, bf16 unknown"),
+])
+def test_a_record_names_the_cpu_kind_that_sets_its_speed(monkeypatch, level, bf16, cap, kind):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(torch.backends.cpu, "get_cpu_capability", lambda: level)
+    monkeypatch.setattr(environment, "cpu_has_native_bf16", lambda: bf16)
+    monkeypatch.delenv("ONEDNN_MAX_CPU_ISA", raising=False)
+    monkeypatch.delenv("ATEN_CPU_CAPABILITY", raising=False)
+    if cap:
+        monkeypatch.setenv(*cap)
+    assert environment.cpu_kind() == kind
+    assert environment.machine_description().endswith(f" cores, {kind}")

@@ -39,6 +39,8 @@ def cpu(monkeypatch, machine: str, avx512_bf16: bool = False, amx: bool = False)
     monkeypatch.setattr(platform, "machine", lambda: machine)
     monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: avx512_bf16, raising=False)
     monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: amx, raising=False)
+    monkeypatch.delenv("ONEDNN_MAX_CPU_ISA", raising=False)  # a run limited to AVX2 would change every answer
+    monkeypatch.delenv("ATEN_CPU_CAPABILITY", raising=False)
 
 
 def test_an_x86_cpu_without_native_bf16_trains_in_fp32_without_timing_it(monkeypatch):
@@ -60,6 +62,25 @@ def test_a_cpu_with_or_perhaps_with_native_bf16_times_a_step(monkeypatch, machin
     times = {"fp32": 1.0, "bf16": 0.5}
     monkeypatch.setattr(precision, "cpu_step_timer", lambda *args: times.__getitem__)
     assert choose_precision(alexnet(image_size=65), 65, torch.device("cpu"), batch_size=2).name == "bf16"
+
+
+@pytest.mark.parametrize("variable, value, capped", [
+    ("ONEDNN_MAX_CPU_ISA", "AVX2", True),
+    ("ONEDNN_MAX_CPU_ISA", "avx512_core", True),  # AVX-512 without its bf16 extension
+    ("ONEDNN_MAX_CPU_ISA", "AVX512_CORE_BF16", False),
+    ("ONEDNN_MAX_CPU_ISA", "ALL", False),
+    ("ATEN_CPU_CAPABILITY", "avx2", True),
+    ("ATEN_CPU_CAPABILITY", "default", True),
+    ("ATEN_CPU_CAPABILITY", "avx512", False),
+])
+def test_a_cap_on_the_instruction_set_counts_as_no_native_bf16(monkeypatch, variable, value, capped):
+    cpu(monkeypatch, "x86_64", avx512_bf16=True, amx=True)
+    monkeypatch.setenv(variable, value)
+    assert precision.cpu_has_native_bf16() is (False if capped else True)
+    if capped:  # fp32 at once, and the reason names the variable a student set
+        monkeypatch.setattr(precision, "cpu_step_timer", lambda *args: pytest.fail("emulated bf16 was timed"))
+        chosen = choose_precision(alexnet(image_size=65), 65, torch.device("cpu"), batch_size=2)
+        assert chosen.name == "fp32" and f"{variable}={value}" in chosen.reason
 
 
 @pytest.mark.parametrize("fp32_s, bf16_s, name", [(1.0, 0.5, "bf16"), (1.0, 0.95, "fp32"), (1.0, 2.0, "fp32")])

@@ -1,4 +1,4 @@
-"""The README's hardware table, from the recorded runs (benchmarks/series-<profile>.json).
+"""The README's hardware table, from the recorded runs (benchmarks/series-<profile>[-<kind>].json).
 
 Record a run with `python tools/run_series.py --profile cpu --record` on a fresh checkout (no saved
 results, so that the times include training), then `python tools/hardware_table.py --readme`.
@@ -23,39 +23,51 @@ PROFILE_NAMES = tuple(PROFILES)
 
 
 def records() -> dict[str, dict]:
-    """The recorded runs, by profile."""
+    """The recorded runs, by label: a profile's name (`series-cpu.json`), or the name and the kind of machine it
+    was recorded on (`series-cpu-avx2.json`, written by `run_series.py --record-as avx2`)."""
     found = {}
     for name in PROFILE_NAMES:
-        path = ROOT / "benchmarks" / f"series-{name}.json"
-        if path.is_file():
-            found[name] = json.loads(path.read_text())
+        paths = [ROOT / "benchmarks" / f"series-{name}.json"]
+        paths += sorted((ROOT / "benchmarks").glob(f"series-{name}-*.json"))
+        for path in paths:
+            if path.is_file():
+                found[path.stem.removeprefix("series-")] = json.loads(path.read_text())
     return found
 
 
+def column(label: str) -> str:
+    """A record's label as a heading: `cpu`, or `cpu` AVX2 for the cpu profile recorded on an AVX2 machine."""
+    name, _, kind = label.partition("-")
+    return f"`{name}`" + (f" {kind.upper()}" if kind else "")
+
+
 def hardware_table(runs: dict[str, dict]) -> str:
-    """Markdown: one row per profile (machine, image size, total time, AlexNet's accuracy), then one per notebook."""
+    """Markdown: one row per recorded run (machine, image size, total time, AlexNet's accuracy), then one per
+    notebook."""
     lines = ["| profile | machine | image size | all notebooks | AlexNet test accuracy (notebook 05) |",
              "|---|---|---|---|---|"]
     for name in PROFILE_NAMES:
-        if name not in runs:
+        labels = [label for label in runs if label.partition("-")[0] == name]
+        if not labels:
             lines.append(f"| `{name}` | not measured yet (no such machine was available) | | | |")
-            continue
-        run = runs[name]
-        total = sum(row["seconds"] for row in run["notebooks"])
-        accuracy = "not run" if run["alexnet_test_acc"] is None else f"{run['alexnet_test_acc']:.3f}"
-        lines.append(f"| `{name}` | {run['machine']} ({run['date']}) | {run['image_size']}x{run['image_size']} | "
-                     f"{format_duration(total)} ({len(run['notebooks'])} notebook{'s' * (len(run['notebooks']) != 1)}) | {accuracy} |")
-    measured = [name for name in PROFILE_NAMES if name in runs]
-    lines += ["", "| notebook | " + " | ".join(f"`{name}`" for name in measured) + " |",
+        for label in labels:
+            run = runs[label]
+            total = sum(row["seconds"] for row in run["notebooks"])
+            accuracy = "not run" if run["alexnet_test_acc"] is None else f"{run['alexnet_test_acc']:.3f}"
+            count = len(run["notebooks"])
+            lines.append(f"| {column(label)} | {run['machine']} ({run['date']}) | {run['image_size']}x{run['image_size']} | "
+                         f"{format_duration(total)} ({count} notebook{'s' * (count != 1)}) | {accuracy} |")
+    measured = list(runs)
+    lines += ["", "| notebook | " + " | ".join(column(label) for label in measured) + " |",
               "|---|" + "---|" * len(measured)]
-    notebooks = []  # every notebook any profile recorded, the series first, then the answer keys
-    for name in measured:
-        notebooks += [row["notebook"] for row in runs[name]["notebooks"] if row["notebook"] not in notebooks]
+    notebooks = []  # every notebook any run recorded, the series first, then the answer keys
+    for label in measured:
+        notebooks += [row["notebook"] for row in runs[label]["notebooks"] if row["notebook"] not in notebooks]
     notebooks.sort(key=lambda notebook: (notebook.endswith("_solutions"), notebook))
     for notebook in notebooks:
         cells = []
-        for name in measured:
-            row = next((r for r in runs[name]["notebooks"] if r["notebook"] == notebook), None)
+        for label in measured:
+            row = next((r for r in runs[label]["notebooks"] if r["notebook"] == notebook), None)
             cells.append("" if row is None else format_duration(row["seconds"]) + ("" if row["ok"] else " (failed)"))
         lines.append(f"| {notebook} | " + " | ".join(cells) + " |")
     return "\n".join(lines)

@@ -6,6 +6,7 @@ Maintainers refresh the committed outputs with `./course run --in-place` (after 
 or the helpers it imports). `--record` also writes the wall times to benchmarks/series-<profile>.json
 (replacing the rows of the notebooks that ran), from which tools/hardware_table.py builds the README's
 hardware table: use it on a fresh run (no saved results), so that the times include the training.
+`--record-as avx2` writes benchmarks/series-<profile>-avx2.json instead: a second kind of machine, its own row.
 """
 
 from __future__ import annotations
@@ -90,6 +91,13 @@ def execute(path: Path, out_dir: Path, timeout: int, in_place: bool) -> tuple[bo
     return ok, seconds, detail
 
 
+def record_label(kind: str) -> str:
+    """A kind of machine for a record's file name: lower-case letters and digits (avx2, m2, t4)."""
+    if not re.fullmatch(r"[a-z0-9]+", kind):
+        raise argparse.ArgumentTypeError(f"{kind!r}: use lower-case letters and digits only, e.g. avx2")
+    return kind
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("notebooks", nargs="*", type=Path, help="default: the series, then its answer keys")
@@ -98,7 +106,12 @@ def main() -> int:
     parser.add_argument("--timeout", type=int, default=3600, help="seconds allowed per cell")
     parser.add_argument("--in-place", action="store_true", help="also write the outputs into notebooks/ when a run succeeds")
     parser.add_argument("--record", action="store_true", help="write the wall times to benchmarks/series-<profile>.json")
+    parser.add_argument("--record-as", metavar="KIND", type=record_label,
+                        help="with --record: write benchmarks/series-<profile>-KIND.json instead (e.g. avx2: a second "
+                             "kind of machine, a row of its own in the README's hardware table)")
     args = parser.parse_args()
+    if args.record_as and not args.record:
+        parser.error("--record-as names a record: use it with --record")
 
     profile = choose_profile(args.profile)
     os.environ[PROFILE_ENV_VAR] = profile.name  # kernels inherit it, so every notebook runs the same profile
@@ -118,7 +131,7 @@ def main() -> int:
     print(f"{len(paths) - failures} of {len(paths)} notebooks ran in {format_duration(total)} in all; "
           f"executed copies and HTML in {args.out}")
     if args.record:
-        target = ROOT / "benchmarks" / f"series-{profile.name}.json"
+        target = ROOT / "benchmarks" / f"series-{profile.name}{'-' + args.record_as if args.record_as else ''}.json"
         earlier = json.loads(target.read_text())["notebooks"] if target.is_file() else []
         ran = {row["notebook"] for row in rows}
         rows = sorted([row for row in earlier if row["notebook"] not in ran] + rows, key=lambda row: row["notebook"])

@@ -1,11 +1,13 @@
 """A run planned to a time budget: the arithmetic, the steps the loop then takes, and the plan kept on resumption."""
 
 import math
+import time
 from dataclasses import replace
 
 import pytest
 import torch
 
+from d2lhelpers import budget
 from d2lhelpers.budget import estimated_seconds, measure_seconds, plan_steps, plan_training, saved_plan
 from d2lhelpers.models import alexnet
 from d2lhelpers.profiles import PROFILES
@@ -109,3 +111,20 @@ def test_the_readme_states_the_cpu_profiles_budget_as_the_profile_sets_it():
     cpu = PROFILES["cpu"].training
     readme = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
     assert f"{cpu.time_budget_s / 60:.1f} minutes of training and at most {cpu.epochs} epochs" in readme
+
+
+def test_the_slow_first_steps_are_not_counted_in_the_plans_speed(monkeypatch):
+    """The first steps of a run are slower (allocations, kernel choice, the optimizer's state): timing them would
+    plan too few steps, and the run would leave its budget unused."""
+    calls = []
+
+    def step(*args, **kwargs):
+        calls.append(1)
+        time.sleep(0.05 if len(calls) <= budget.WARM_UP_STEPS else 0.005)
+
+    monkeypatch.setattr(budget, "train_step", step)
+    data = corner_squares(64, 8)
+    per_step, _ = measure_seconds(small_net(), data.train_images, data.train_labels, replace(BUDGETED, batch_size=4),
+                                  CPU, "fp32")
+    assert len(calls) == budget.WARM_UP_STEPS + budget.MEASURED_STEPS
+    assert per_step < 0.02, f"{per_step:.3f} s a step: the warm-up steps were timed"

@@ -147,8 +147,11 @@ class Experiment:
         asked = tuple(seeds or self.seeds)
         seeds = asked + tuple(s for s in self.extra_seeds
                               if s not in asked and self._recorded(name, dataclasses.replace(settings, seed=s)))
-        self.results[label] = train_seeds(name, make_net, self.data, settings, self.device, self.run,
-                                          seeds, precision=self.precision, label=label)
+        summary = train_seeds(name, make_net, self.data, settings, self.device, self.run, seeds,
+                              precision=self.precision, label=label)
+        # updated in place: a summary a notebook holds (`base = lab.train(...)`) stays current when `compare` adds seeds
+        self.results.setdefault(label, {}).clear()
+        self.results[label].update(summary)
         return self.results[label]
 
     def saved(self, label: str, name: str, make_net: Callable[[], nn.Module], settings: TrainSettings) -> dict[str, object] | None:

@@ -121,7 +121,7 @@ def test_an_experiment_settles_a_borderline_comparison_with_more_seeds(tmp_path,
     settings = TrainSettings(image_size=28, epochs=1, batch_size=32, optimizer="sgd", lr=0.05, momentum=0.9)
     lab = Experiment(corner_data(), torch.device("cpu"), "lab", "fp32", seeds=(0, 1), extra_seeds=(2,))
     linear = lambda: nn.Sequential(nn.Flatten(), nn.Linear(28 * 28, 2))  # noqa: E731
-    lab.train("a", "a", linear, settings)
+    held = lab.train("a", "a", linear, settings)
     lab.train("b", "b", linear, dataclasses.replace(settings, lr=0.01))
     first = lab.compare("a", "b")
     assert first.seeds >= 2 and lab.results["a"]["variant"] == "a"
@@ -129,6 +129,7 @@ def test_an_experiment_settles_a_borderline_comparison_with_more_seeds(tmp_path,
     settled = lab.compare("a", "b")
     assert lab.results["a"]["seeds"] == lab.results["b"]["seeds"] == [0, 1, 2], "both got the extra seed"
     assert settled.seeds == 3 and (tmp_path / "lab" / "a-seed2.json").is_file()
+    assert held is lab.results["a"] and held["seeds"] == [0, 1, 2], "a summary held before the extra seeds stays current"
     assert lab.compare("a", "b").seeds == 3, "no seeds beyond the extra ones"
 
 

@@ -113,13 +113,31 @@ def train_seeds(name: str, make_net: Callable[[], nn.Module], data, settings: Tr
         net = make_net()
         seeded = dataclasses.replace(settings, seed=seed)
         runs.append(train_variant(f"{name}-seed{seed}", net, data, seeded, device, run, train_eval_examples, precision))
-    summary: dict[str, object] = {"variant": label or name, "runs": runs, "seeds": list(seeds),
-                                  "parameters": count_parameters(net), "minutes": sum(r["minutes"] for r in runs),
+    return summarise(label or name, runs, count_parameters(net))
+
+
+def summarise(label: str, runs: list[dict[str, object]], parameters: int) -> dict[str, object]:
+    """Seeded runs as one summary: each accuracy's and the gap's mean and sample standard deviation, the minutes of all."""
+    summary: dict[str, object] = {"variant": label, "runs": runs, "seeds": [r["seed"] for r in runs],
+                                  "parameters": parameters, "minutes": sum(r["minutes"] for r in runs),
                                   "interrupted": any(r["interrupted"] for r in runs)}
     for key in ("train_acc", "test_acc", "gap"):
         values = [r[key] for r in runs]
         summary[key], summary[f"{key}_std"] = statistics.mean(values), statistics.stdev(values)
     return summary
+
+
+def shared_seeds(*summaries: dict[str, object]) -> list[int]:
+    """The seeds every summary has, in the first one's order: those a verdict compares them on."""
+    return [s for s in summaries[0]["seeds"] if all(s in other["seeds"] for other in summaries[1:])]
+
+
+def on_seeds(summary: dict[str, object], seeds: Sequence[int]) -> dict[str, object]:
+    """`summary` over `seeds` only: what a verdict compares when a borderline comparison gave a variant extra seeds."""
+    runs = [r for r in summary["runs"] if r["seed"] in seeds]
+    if len(runs) < 2:
+        raise ValueError(f"{summary['variant']} has {len(runs)} of the seeds {list(seeds)}; a spread needs two")
+    return summarise(str(summary["variant"]), runs, int(summary["parameters"]))
 
 
 class Experiment:

@@ -7,13 +7,13 @@ import pytest
 import torch
 from torch import nn
 
-from d2lhelpers.ablations import (Experiment, initialise, layer_gradient_norms, summary_table,
-                                  train_seeds, train_variant)
+from d2lhelpers.ablations import (Experiment, initialise, layer_gradient_norms, on_seeds, shared_seeds, summarise,
+                                  summary_table, train_seeds, train_variant)
 from d2lhelpers.costs import count_parameters
 from d2lhelpers.data import FashionMNIST
 from d2lhelpers.models import alexnet, alexnet_2012
 from d2lhelpers.training import TrainSettings
-from d2lhelpers.verdicts import Verdict
+from d2lhelpers.verdicts import Verdict, verdict
 from synthetic import corner_squares
 
 
@@ -157,3 +157,20 @@ def test_a_record_made_with_other_settings_is_trained_again(tmp_path, monkeypatc
     longer = dataclasses.replace(settings, epochs=2)
     second = train_variant("v", nn.Sequential(nn.Flatten(), nn.Linear(28 * 28, 2)), data, longer, torch.device("cpu"), "r")
     assert len(first["history"].epochs) == 1 and len(second["history"].epochs) == 2
+
+
+def test_a_summary_on_the_shared_seeds_is_what_the_verdict_compares():
+    def run(seed: int, test_acc: float) -> dict[str, object]:
+        return {"seed": seed, "train_acc": test_acc + 0.01, "test_acc": test_acc, "gap": 0.01, "minutes": 1.0,
+                "interrupted": False}
+
+    base = summarise("baseline", [run(s, a) for s, a in enumerate((0.80, 0.82, 0.84, 0.70, 0.72))], parameters=10)
+    other = summarise("other", [run(s, a) for s, a in enumerate((0.81, 0.83, 0.85))], parameters=10)
+    seeds = shared_seeds(base, other)
+    assert seeds == [0, 1, 2] and base["seeds"] == [0, 1, 2, 3, 4]
+    narrowed = on_seeds(base, seeds)
+    assert narrowed["test_acc"] == pytest.approx(0.82) and narrowed["test_acc_std"] == pytest.approx(0.02)
+    assert narrowed["seeds"] == seeds and narrowed["minutes"] == 3.0 and base["test_acc"] == pytest.approx(0.776)
+    assert other["test_acc"] - narrowed["test_acc"] == pytest.approx(verdict(other, base).difference)
+    with pytest.raises(ValueError, match="a spread needs two"):
+        on_seeds(base, [4, 9])

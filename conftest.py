@@ -2,7 +2,8 @@
 
 Here, at the root, so that it applies to the notebooks as well as to tests/. Each test belongs to one unit of work
 (`unit_of`), which one worker runs in order: a notebook chain, or a test module with its module fixtures (a
-browser, a JupyterLab). The longest units start first, so that none is left for the end.
+browser, a JupyterLab). The longest units start first, so that none is left for the end, and a worker takes its next
+unit when one test is left.
 """
 
 from __future__ import annotations
@@ -51,6 +52,13 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log):
     class UnitScheduling(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
             return unit_of(nodeid)
+
+        def _reschedule(self, node) -> None:
+            # A worker gets its next unit when one test of its units is left, not two: a worker runs a test once it
+            # knows the next, so the unit it gets waits behind that one test, not two (a unit's last two can be long).
+            if self.workqueue and not node.shutting_down and self._pending_of(self.assigned_work[node]) > 1:
+                return
+            super()._reschedule(node)
 
     config.option.loadscopereorder = False
     return UnitScheduling(config, log)

@@ -5,7 +5,7 @@ a few seconds when nothing changed): the virtual environment in .venv, then Fash
   test       unit tests + every notebook re-executed by nbval with the `ci` profile
   lab        open JupyterLab on notebooks/ (with RISE: present the notebooks as slides, live)
   slides     render every notebook as an offline reveal.js deck into build/slides/
-  gpu-check  on a CUDA GPU: measure it (notebook 05's gpu profile, pipeline, matmul peak) for the README
+  gpu-check  on a CUDA GPU: measure it (notebook 05's gpu profile, pipeline, matmul peak) for CONTRIBUTING.md
   setup      only the set-up (`setup --dry-run` prints the plan and changes nothing)
   colab      in Google Colab only: what one notebook needs (`colab notebooks/05_training_alexnet.ipynb`);
              each notebook's first cell calls it, after cloning the series
@@ -181,7 +181,7 @@ def setup_fonts(dry_run: bool = False) -> None:
         return
     say("no CJK font: Chinese terms would show as boxes; installing Debian's fonts-noto-cjk")
     if not apt_install("fonts-noto-cjk", dry_run):
-        say("note: could not install a CJK font; see the README's Troubleshooting (Chinese terms show as boxes)")
+        say("note: could not install a CJK font; see the README's Common problems (Chinese terms show as boxes)")
 
 
 def setup_slides(dry_run: bool = False) -> None:

@@ -37,7 +37,7 @@ import torch
 from torch import nn
 
 from d2lhelpers import load_fashion_mnist
-from d2lhelpers.environment import machine_description
+from d2lhelpers.hardware import machine_description
 from d2lhelpers.inspection import (
     blurred_random_filters,
     layer_names,
@@ -45,12 +45,10 @@ from d2lhelpers.inspection import (
     orientation_coherence,
     random_filters,
 )
-from d2lhelpers.budget import saved_plan
 from d2lhelpers.profiles import PROFILES
-from d2lhelpers.snapshots import conv1_snapshots
-from d2lhelpers.checkpoints import load_checkpoint, save_results
-from d2lhelpers.paths import results_folder
-from d2lhelpers.runs import initial_alexnet, run_name
+from d2lhelpers.checkpoints import conv1_snapshots, load_checkpoint, save_results
+from d2lhelpers.data import results_folder
+from d2lhelpers.runs import initial_alexnet, run_name, saved_plan
 from d2lhelpers.training import train
 
 ROOT = Path(__file__).resolve().parent.parent

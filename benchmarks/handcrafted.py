@@ -27,9 +27,8 @@ from skimage.feature import hog
 from sklearn.svm import SVC
 
 from d2lhelpers import load_fashion_mnist
-from d2lhelpers.baselines import linear_classifier, run_pipeline
-from d2lhelpers.environment import machine_description
-from d2lhelpers.features import hog_features
+from d2lhelpers.hardware import machine_description
+from d2lhelpers.features import hog_features, linear_classifier, run_pipeline
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "handcrafted.json"

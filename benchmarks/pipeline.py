@@ -8,8 +8,8 @@
 2. Time to accuracy of the `cpu` profile (or `gpu` on a GPU): minutes until the test accuracy first
    reaches --target (0.88), from `d2lhelpers.training.train`.
 
-Writes benchmarks/results.json; `--readme` copies its table into README.md.
-Usage: python benchmarks/pipeline.py [--batches 20] [--skip-time-to-accuracy] [--readme]
+Writes benchmarks/results.json; `--write` copies its table into CONTRIBUTING.md.
+Usage: python benchmarks/pipeline.py [--batches 20] [--skip-time-to-accuracy] [--write]
 """
 
 from __future__ import annotations
@@ -29,21 +29,20 @@ import torch
 
 from d2lhelpers import alexnet, best_device, load_fashion_mnist
 from d2lhelpers.batches import batches
-from d2lhelpers.devices import prepare_model
-from d2lhelpers.environment import machine_description
-from d2lhelpers.hardware import training_flops_per_image
-from d2lhelpers.paths import default_data_dir
-from d2lhelpers.precision import choose_precision, make_scaler
+from d2lhelpers.data import default_data_dir
+from d2lhelpers.devices import choose_precision, examples_per_second, make_scaler, prepare_model
+from d2lhelpers.hardware import machine_description, training_flops_per_image
 from d2lhelpers.profiles import PROFILES, default_profile_name
 from d2lhelpers.runs import initial_alexnet
-from d2lhelpers.tables import write_section
-from d2lhelpers.timing import examples_per_second
 from d2lhelpers.training import TrainSettings, make_optimizer, train, train_step
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))  # tools/markdown_sections.py
+from markdown_sections import write_section  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results.json"
-README = ROOT / "README.md"
-SECTION = "benchmark"  # README.md: <!-- benchmark:start --> ... <!-- benchmark:end -->
+DOCUMENT = ROOT / "CONTRIBUTING.md"
+SECTION = "benchmark"  # CONTRIBUTING.md: <!-- benchmark:start --> ... <!-- benchmark:end -->
 
 
 @contextlib.contextmanager
@@ -111,7 +110,7 @@ def training_gflops(examples_per_s: float, image_size: int = 224) -> float:
 
 
 def readme_table(results: dict) -> str:
-    """The README's table, made from results.json."""
+    """CONTRIBUTING.md's benchmark table, made from results.json."""
     p = results["pipeline"]
     lines = [
         f"Measured by `python benchmarks/pipeline.py` on {results['machine']} ({results['date']}, torch {results['torch']}):",
@@ -132,8 +131,8 @@ def readme_table(results: dict) -> str:
     return "\n".join(lines)
 
 
-def write_readme(results: dict) -> None:
-    write_section(README, SECTION, readme_table(results))
+def write_table(results: dict) -> None:
+    write_section(DOCUMENT, SECTION, readme_table(results))
 
 
 def main() -> int:
@@ -141,10 +140,10 @@ def main() -> int:
     parser.add_argument("--batches", type=int, default=20, help="timed batches per pipeline, after one warm-up (more than the 8 the book's workers prefetch)")
     parser.add_argument("--target", type=float, default=0.88)
     parser.add_argument("--skip-time-to-accuracy", action="store_true")
-    parser.add_argument("--readme", action="store_true", help="only copy the table of results.json into README.md")
+    parser.add_argument("--write", action="store_true", help=f"only copy the table of results.json into {DOCUMENT.name}")
     args = parser.parse_args()
-    if args.readme:
-        write_readme(json.loads(RESULTS.read_text()))
+    if args.write:
+        write_table(json.loads(RESULTS.read_text()))
         return 0
 
     device = best_device()

@@ -1,31 +1,34 @@
-"""Checkpoints and run records: a run that is interrupted, or runs out of memory, keeps its history and resumes.
+"""What a run saves: checkpoints to resume it, its record, and conv1's filters kept during it (notebooks 05, 06).
 
-Introduced in notebook 05 (training AlexNet). A checkpoint holds the weights, the optimizer's and the
-loss scaler's state, the settings, the history and the random generators' states (CPU and CUDA), written
-atomically after every epoch. A finished run also leaves `model.pt` and `results.json` for later notebooks.
+A finished run leaves one record, JSON with its settings, history and measurements, and `model.pt` when later notebooks
+load its weights; either is reused only with the same settings (`changed_settings`).
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
+from collections.abc import Iterable
 from dataclasses import asdict
 from pathlib import Path
 
 import torch
 from torch import nn
 
-from d2lhelpers.paths import display_path, results_folder
+from d2lhelpers.data import display_path, results_folder
+from d2lhelpers.inspection import get_layer
+
+EARLY_STEPS = (5, 20, 60, 150)  # steps of the first epoch, where conv1 changes fastest
 
 
 class TrainingError(RuntimeError):
-    """A run that cannot go on: out of memory, or a checkpoint that does not fit; the message says why."""
+    """A run that cannot go on: out of memory, or a saved run that does not fit; the message says why."""
 
 
 def out_of_memory_error(error: BaseException, settings, device: torch.device, history=None,
                         checkpoint: Path | None = None) -> TrainingError:
-    """The book's advice, as an error: a smaller batch or smaller images (the `settings`' batch_size and
-    image_size); it carries the training history so far, kept in `checkpoint`."""
+    """The book's advice as an error: a smaller batch or smaller images; it carries the history kept in `checkpoint`."""
     kept = ""
     if history is not None and history.epochs:
         kept = f" The {len(history.epochs)} finished epoch(s) are kept" + (
@@ -33,96 +36,124 @@ def out_of_memory_error(error: BaseException, settings, device: torch.device, hi
     oom = TrainingError(
         f"Out of memory on {device} with batch_size={settings.batch_size} and image_size={settings.image_size}. "
         f"Try batch_size={max(1, settings.batch_size // 2)}, or a smaller image_size (the smallest AlexNet "
-        f"accepts is 65), or the `cpu` profile.{kept} ({type(error).__name__}: {str(error).splitlines()[0]})"
-    )
+        f"accepts is 65), or the `cpu` profile.{kept} ({type(error).__name__}: {str(error).splitlines()[0]})")
     oom.history = history
     return oom
 
 
-def check_state_fits(model: nn.Module, state: dict[str, torch.Tensor], source: str) -> None:
-    """Raise TrainingError naming the first difference when `state` was saved from another architecture."""
-    own = model.state_dict()
-    missing, unexpected = sorted(set(own) - set(state)), sorted(set(state) - set(own))
-    if missing or unexpected:
-        raise TrainingError(
-            f"{source} was saved from a different architecture: "
-            f"missing {missing[:3]}, unexpected {unexpected[:3]}. Build the same model, or delete the file to start afresh."
-        )
-    for name, tensor in state.items():
-        if tuple(tensor.shape) != tuple(own[name].shape):
-            raise TrainingError(
-                f"{source} does not fit this model: {name} has shape {tuple(tensor.shape)} in the file and "
-                f"{tuple(own[name].shape)} here (a different image_size or number of classes?). "
-                f"Build the model it was saved from, or delete the file to start afresh."
-            )
+def changed_settings(saved: dict, settings) -> dict[str, tuple]:
+    """{name: (saved, now)} for every one of `settings` (TrainSettings) that differs from a saved run's."""
+    now = asdict(settings)
+    return {k: (saved.get(k), now.get(k)) for k in sorted(now.keys() | saved.keys()) if saved.get(k) != now.get(k)}
 
 
-def rng_states() -> dict[str, object]:
-    """The states of the random generators a run draws from: the CPU's and, when initialised, every CUDA GPU's."""
-    states: dict[str, object] = {"cpu": torch.get_rng_state()}
-    if torch.cuda.is_available() and torch.cuda.is_initialized():
-        states["cuda"] = torch.cuda.get_rng_state_all()
-    return states
-
-
-def restore_rng_states(states: dict[str, object] | torch.Tensor) -> None:
-    """Put the generators back as `rng_states` saw them (a bare tensor: an older checkpoint's CPU state)."""
-    if isinstance(states, torch.Tensor):
-        states = {"cpu": states}
+def restore_rng_states(states: dict[str, object]) -> None:
+    """Put the random generators back as `save_checkpoint` saw them."""
     torch.set_rng_state(states["cpu"])
     if "cuda" in states and torch.cuda.is_available() and len(states["cuda"]) == torch.cuda.device_count():
         torch.cuda.set_rng_state_all(states["cuda"])
 
 
 def save_checkpoint(path: Path, net: nn.Module, optimizer: torch.optim.Optimizer, settings, history,
-                    scaler: torch.amp.GradScaler | None = None, snapshots=None) -> None:
-    """Write the state after an epoch atomically (a crash mid-write never leaves a broken file), with the
-    filters kept so far when there are `snapshots` (a `snapshots.FilterSnapshots`)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    state = {
-        "model": net.state_dict(),
-        "optimizer": optimizer.state_dict(),
-        "scaler": scaler.state_dict() if scaler is not None and scaler.is_enabled() else None,
-        "settings": asdict(settings),
-        "history": asdict(history),
-        "rng": rng_states(),
-        "snapshots": snapshots.state_dict() if snapshots is not None else None,
-    }
-    tmp = path.with_name(path.name + ".part")
-    torch.save(state, tmp)
-    os.replace(tmp, path)
+                    scaler: torch.amp.GradScaler | None = None, snapshots: FilterSnapshots | None = None) -> None:
+    """Write all a run needs to resume, atomically: a crash mid-write never leaves a broken file."""
+    cuda = torch.cuda.is_available() and torch.cuda.is_initialized()
+    rng = {"cpu": torch.get_rng_state(), **({"cuda": torch.cuda.get_rng_state_all()} if cuda else {})}
+    part = Path(path).with_name(Path(path).name + ".part")
+    part.parent.mkdir(parents=True, exist_ok=True)
+    torch.save({"model": net.state_dict(), "optimizer": optimizer.state_dict(),
+                "scaler": scaler.state_dict() if scaler is not None and scaler.is_enabled() else None,
+                "settings": asdict(settings), "history": asdict(history), "rng": rng,
+                "snapshots": snapshots.state_dict() if snapshots is not None else None}, part)
+    os.replace(part, path)
 
 
 def load_checkpoint(path: Path, net: nn.Module, settings=None) -> dict:
-    """Load a checkpoint's weights into `net` after checking that they fit (and, when `settings` are
-    given, that they come from a run with the same settings); returns the whole checkpoint."""
-    checkpoint = torch.load(path, map_location="cpu", weights_only=True)
-    if settings is not None and checkpoint["settings"] != asdict(settings):
-        now = asdict(settings)
-        changed = {k: (checkpoint["settings"].get(k), now.get(k)) for k in now.keys() | checkpoint["settings"].keys()
-                   if checkpoint["settings"].get(k) != now.get(k)}
-        raise TrainingError(
-            f"{path} comes from a run with other settings (saved, now): {dict(sorted(changed.items()))}. "
-            f"Delete it to start afresh, or pass checkpoint=None."
-        )
-    check_state_fits(net, checkpoint["model"], str(path))
-    net.load_state_dict(checkpoint["model"])
-    return checkpoint
+    """Load a checkpoint's (or model.pt's) weights into `net` and return all it holds; refuse other models, settings."""
+    saved = torch.load(path, map_location="cpu", weights_only=True)
+    if settings is not None and (changed := changed_settings(saved["settings"], settings)):
+        raise TrainingError(f"{path} comes from a run with other settings (saved, now): {changed}. "
+                            f"Delete it to start afresh, or pass checkpoint=None.")
+    own, state = net.state_dict(), saved["model"]
+    missing, unexpected = sorted(set(own) - set(state)), sorted(set(state) - set(own))
+    if missing or unexpected:
+        raise TrainingError(f"{path} was saved from a different architecture: missing {missing[:3]}, unexpected "
+                            f"{unexpected[:3]}. Build the same model, or delete the file to start afresh.")
+    for name, tensor in state.items():
+        if tensor.shape != own[name].shape:
+            raise TrainingError(f"{path} does not fit this model: {name} has shape {tuple(tensor.shape)} in the file "
+                                f"and {tuple(own[name].shape)} here (a different image_size or number of classes?). "
+                                f"Build the model it was saved from, or delete the file to start afresh.")
+    net.load_state_dict(state)
+    return saved
 
 
-def save_results(folder: Path, net: nn.Module, history, settings, extra: dict, snapshots=None) -> Path:
-    """Save the trained weights (and the `snapshots` of its filters, if any) and a JSON summary that later notebooks read."""
+def save_record(path: Path, settings, history, **measured: object) -> None:
+    """Write a finished run's record: JSON with its settings, its history and what was `measured`."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_text(json.dumps({"settings": asdict(settings), "history": asdict(history), **measured}, indent=1))
+
+
+def load_record(path: Path, settings=None) -> dict | None:
+    """The record at `path`; None when there is none or, given `settings`, when it comes from other settings."""
+    if not Path(path).is_file():
+        return None
+    record = json.loads(Path(path).read_text())
+    return None if settings is not None and changed_settings(record["settings"], settings) else record
+
+
+def save_results(folder: Path, net: nn.Module, history, settings, extra: dict,
+                 snapshots: FilterSnapshots | None = None) -> Path:
+    """Save a finished run in `folder`: its record as results.json, its weights (and `snapshots`) as model.pt."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    kept = snapshots.state_dict() if snapshots is not None else None
-    torch.save({"model": net.state_dict(), "settings": asdict(settings), "snapshots": kept}, folder / "model.pt")
-    summary = {"settings": asdict(settings), "history": asdict(history), **extra}
-    (folder / "results.json").write_text(json.dumps(summary, indent=1))
+    torch.save({"model": net.state_dict(), "settings": asdict(settings),
+                "snapshots": snapshots.state_dict() if snapshots is not None else None}, folder / "model.pt")
+    save_record(folder / "results.json", settings, history, **extra)
     return folder
 
 
 def load_results(run_name: str) -> dict | None:
-    """The summary a finished run saved with `save_results` (<results dir>/<run_name>/results.json), or None."""
-    path = results_folder(run_name) / "results.json"
-    return json.loads(path.read_text()) if path.is_file() else None
+    """The record `save_results` left in results/<run_name>/, or None."""
+    return load_record(results_folder(run_name) / "results.json")
+
+
+def snapshot_steps(steps_per_epoch: int, total_steps: int, early: Iterable[int] = EARLY_STEPS) -> tuple[int, ...]:
+    """The steps after which the filters are kept: a few early ones, the end of every epoch, the run's last step."""
+    if steps_per_epoch < 1 or total_steps < 1:
+        raise ValueError(f"steps must be positive, got {steps_per_epoch} per epoch and {total_steps} in all")
+    ends = set(range(steps_per_epoch, total_steps, steps_per_epoch)) | {total_steps}
+    return tuple(sorted({step for step in early if 0 < step < min(steps_per_epoch, total_steps)} | ends))
+
+
+class FilterSnapshots:
+    """Call it with the number of optimizer steps done; it keeps a copy of the layer's weights after each of `steps`."""
+
+    def __init__(self, net: nn.Sequential, layer: str, steps: Iterable[int]) -> None:
+        self.layer, self.steps = layer, frozenset(steps)
+        self.weight = get_layer(net, layer).weight  # the parameter itself: the optimizer updates it in place
+        self.frames: dict[int, torch.Tensor] = {}
+
+    def __call__(self, step: int) -> None:
+        if step in self.steps:
+            self.frames[step] = self.weight.detach().to("cpu", torch.float32, copy=True)
+
+    def state_dict(self) -> dict:
+        return {"layer": self.layer, "frames": dict(self.frames)}
+
+    def load_state_dict(self, state: dict) -> None:
+        if state["layer"] != self.layer:
+            raise ValueError(f"these snapshots are of {state['layer']!r}, not {self.layer!r}")
+        self.frames.update(state["frames"])
+
+
+def conv1_snapshots(net: nn.Sequential, settings, n_train: int) -> FilterSnapshots:
+    """conv1 kept at `snapshot_steps` of a run with these TrainSettings on `n_train` images (notebook 06 shows them)."""
+    return FilterSnapshots(net, "conv1", snapshot_steps(math.ceil(n_train / settings.batch_size),
+                                                        settings.total_steps(n_train)))
+
+
+def load_snapshots(path: Path) -> dict[int, torch.Tensor]:
+    """The filters a model.pt or checkpoint kept, by step; empty when its run kept none."""
+    saved = torch.load(path, map_location="cpu", weights_only=True, mmap=True)["snapshots"]
+    return dict(sorted(saved["frames"].items())) if saved else {}

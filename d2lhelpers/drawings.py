@@ -1,7 +1,5 @@
-"""Notebook 03's figures of a convolution: where its window goes (a grid, or one axis as a strip) and one
-output value computed step by step.
-
-Introduced in notebook 03 (AlexNet layer by layer); the geometry they draw is `windows.py`'s.
+"""Figures of a convolution: where its window goes (a grid, or one axis as a strip), and one output value computed
+step by step (notebook 03; the geometry is `shapes.py`'s).
 """
 
 from __future__ import annotations
@@ -13,16 +11,21 @@ import torch
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 
-from d2lhelpers.plots import FONT, readable
-from d2lhelpers.windows import (cell_ranges, conv_step_terms, covered_cells, uncovered_input_cells, window_count,
-                                window_positions)
+from d2lhelpers.plots import FONT
+from d2lhelpers.shapes import cell_ranges, conv_step_terms, uncovered_input_cells, window_positions
 
 _INPUT, _PADDING, _LOST = "white", "#d9d9d9", "#f4a6a6"
 _WINDOW = "tab:blue"
 
 
-def _geometry_legend(target, lost: bool, strip: bool = False, ncol: int = 5) -> None:
-    """Legend of the colours, under the axes or figure `target`."""
+def _cell(ax: plt.Axes, x: int, y: int, padding: bool, lost: bool) -> None:
+    """One input cell: white, grey padding, or hatched red when no window covers it."""
+    colour = _PADDING if padding else _LOST if lost else _INPUT
+    ax.add_patch(Rectangle((x, y), 1, 1, facecolor=colour, edgecolor="gray", linewidth=0.6, hatch="xx" if lost else None))
+
+
+def _geometry_legend(fig: plt.Figure, lost: bool, strip: bool = False) -> None:
+    """Legend of the colours, under the figure."""
     handles = [Patch(facecolor=_INPUT, edgecolor="gray", label="input"),
                Patch(facecolor=_PADDING, edgecolor="gray", label="padding (zeros)")]
     if lost:
@@ -32,88 +35,55 @@ def _geometry_legend(target, lost: bool, strip: bool = False, ncol: int = 5) -> 
     else:
         handles += [Patch(facecolor="none", edgecolor=_WINDOW, linewidth=2.5, label="window at one position"),
                     Line2D([], [], marker="o", linestyle="none", color=_WINDOW, label="window centres: one per output pixel")]
-    if isinstance(target, plt.Axes):
-        target.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.35), ncol=ncol, frameon=False, fontsize=FONT)
-    else:
-        target.legend(handles=handles, loc="outside lower center", ncol=min(ncol, 3), frameon=False, fontsize=FONT)
+    fig.legend(handles=handles, loc="outside lower center", ncol=3, frameon=False, fontsize=FONT)
 
 
-@readable
-def draw_window_grid(
-    n: int, kernel_size: int, stride: int = 1, padding: int = 0, position: tuple[int, int] | None = None,
-) -> plt.Figure:
-    """The padded input as a grid (padding ring, the window at `position`, every window centre, input cells never
-    covered) beside the output grid (notebook 03). `position` is the output pixel (row, col), default the last."""
+def draw_window_grid(n: int, kernel_size: int, stride: int = 1, padding: int = 0) -> plt.Figure:
+    """The padded input as a grid (padding, every window centre, the last window, cells never covered), the output."""
     k, s, p = kernel_size, stride, padding
-    out = window_count(n, k, s, p)
-    row, col = (out - 1, out - 1) if position is None else position
-    if not (0 <= row < out and 0 <= col < out):
-        raise ValueError(f"position {(row, col)} is outside the {out}x{out} output")
-    m = n + 2 * p
-    covered = covered_cells(n, k, s, p)
     starts = window_positions(n, k, s, p)
+    out, last = len(starts), starts[-1]
+    m, lost = n + 2 * p, {c + p for c in uncovered_input_cells(n, k, s, p)}
     cell = min(0.4, 3.4 / m)  # inches per cell: large inputs shrink, so that the figure fits a slide at full size
-    fig, (ax, out_ax) = plt.subplots(
-        1, 2, figsize=((m + max(out, 4)) * cell + 1.5, max(m * cell, 2.5) + 1.6), layout="constrained",
-        gridspec_kw={"width_ratios": [m, max(out, 4)]},
-    )
-    lost_any = False
+    fig, (ax, out_ax) = plt.subplots(1, 2, figsize=((m + max(out, 4)) * cell + 1.5, max(m * cell, 2.5) + 1.6),
+                                     layout="constrained", gridspec_kw={"width_ratios": [m, max(out, 4)]})
     for r in range(m):
         for c in range(m):
-            is_padding = not (p <= r < p + n and p <= c < p + n)
-            lost = not is_padding and not (covered[r] and covered[c])
-            lost_any |= lost
-            colour = _PADDING if is_padding else _LOST if lost else _INPUT
-            ax.add_patch(Rectangle((c, r), 1, 1, facecolor=colour, edgecolor="gray", linewidth=0.6, hatch="xx" if lost else None))
+            padded = not (p <= r < p + n and p <= c < p + n)
+            _cell(ax, c, r, padded, not padded and (r in lost or c in lost))
     centres = [start + k / 2 for start in starts]
     ax.scatter([x for _ in centres for x in centres], [y for y in centres for _ in centres],
                s=max(10, 80 * cell), color=_WINDOW, zorder=3)
-    ax.add_patch(Rectangle((starts[col], starts[row]), k, k, facecolor=_WINDOW, alpha=0.18, zorder=2))
-    ax.add_patch(Rectangle((starts[col], starts[row]), k, k, fill=False, edgecolor=_WINDOW, linewidth=3, zorder=4))
+    ax.add_patch(Rectangle((last, last), k, k, facecolor=_WINDOW, alpha=0.18, zorder=2))
+    ax.add_patch(Rectangle((last, last), k, k, fill=False, edgecolor=_WINDOW, linewidth=3, zorder=4))
     ax.set(xlim=(-0.1, m + 0.1), ylim=(m + 0.1, -0.1), aspect="equal")
     ax.set_title(f"input {n}×{n}, padding {p}, kernel {k}×{k}, stride {s}", fontsize=12)
     ax.axis("off")
     for r in range(out):
         for c in range(out):
-            current = (r, c) == (row, col)
+            current = r == c == out - 1
             out_ax.add_patch(Rectangle((c, r), 1, 1, facecolor=_WINDOW if current else "white", alpha=0.6 if current else 1,
                                        edgecolor="gray", linewidth=0.6))
-    # the output drawn with the input's cell size, centred vertically
-    top = (m - out) / 2
+    top = (m - out) / 2  # the output drawn with the input's cell size, centred vertically
     out_ax.set(xlim=(-0.1, max(out, 4) + 0.1), ylim=(out + top + 0.1, -top - 0.1), aspect="equal")
     out_ax.set_title(f"output {out}×{out}", fontsize=12)
     out_ax.axis("off")
-    _geometry_legend(fig, lost_any)
+    _geometry_legend(fig, bool(lost))
     return fig
 
 
-@readable
-def draw_window_strip(
-    n: int, kernel_size: int, stride: int = 1, padding: int = 0, label: str | None = None,
-    max_cells: int = 40, ax: plt.Axes | None = None,
-) -> plt.Figure:
-    """One axis of the padded input as a strip of cells, every window position as a numbered bar under it
-    (notebook 03). Inputs longer than `max_cells` show only their last `max_cells` cells, where the floor acts."""
-    k, s, p = kernel_size, stride, padding
-    out = window_count(n, k, s, p)
-    m = n + 2 * p
-    covered = covered_cells(n, k, s, p)
+def _draw_strip(ax: plt.Axes, label: str, n: int, k: int, s: int, p: int, max_cells: int) -> None:
+    """One axis of the padded input (its last `max_cells` cells, where the floor acts), each window a numbered bar."""
     starts = window_positions(n, k, s, p)
+    out, m, lost = len(starts), n + 2 * p, uncovered_input_cells(n, k, s, p)
     first = max(0, m - max_cells)
     lanes = min(out, -(-k // s))  # bars that overlap go in different lanes
-    if ax is None:
-        _, ax = plt.subplots(figsize=(max_cells * 0.25 + 1.0, 1.3 + 0.35 * lanes), layout="constrained")
-    fig = ax.figure
     for c in range(first, m):
-        is_padding = not p <= c < p + n
-        lost = not is_padding and not covered[c]
-        colour = _PADDING if is_padding else _LOST if lost else _INPUT
-        ax.add_patch(Rectangle((c, 0), 1, 1, facecolor=colour, edgecolor="gray", linewidth=0.6, hatch="xx" if lost else None))
+        _cell(ax, c, 0, not p <= c < p + n, c - p in lost)
     for i, start in enumerate(starts):
         if start + k <= first:
             continue
-        y = -0.8 - 0.55 * (i % lanes)
-        left = max(start, first) + 0.08
+        y, left = -0.8 - 0.55 * (i % lanes), max(start, first) + 0.08
         ax.add_patch(Rectangle((left, y), start + k - 0.08 - left, 0.45, facecolor=_WINDOW,
                                alpha=0.9 if i == out - 1 else 0.35, edgecolor=_WINDOW))
         if start >= first:
@@ -127,29 +97,23 @@ def draw_window_strip(
     ax.spines[:].set_visible(False)
     ax.set(xlim=(first - 0.2, first + max_cells + 0.2), ylim=(-0.3 - 0.55 * lanes, 1.05))
     shown = f"last {m - first} of {m} padded cells" if first else f"all {m} padded cells"
-    lost = uncovered_input_cells(n, k, s, p)
     verdict = f"input cells never covered: {cell_ranges(lost)}" if lost else "every input cell is covered"
-    title = f"{label + ': ' if label else ''}n={n}, k={k}, s={s}, p={p} → {out} windows ({shown}; {verdict})"
-    ax.set_title(title, fontsize=11, loc="left")
-    return fig
+    ax.set_title(f"{label}: n={n}, k={k}, s={s}, p={p} → {out} windows ({shown}; {verdict})", fontsize=11, loc="left")
 
 
-@readable
 def draw_window_strips(layers: Sequence[tuple[str, int, int, int, int]], max_cells: int = 40) -> plt.Figure:
-    """Several layers' strips, one under the other: (label, n, kernel_size, stride, padding) each (notebook 03)."""
-    lanes = [min(window_count(n, k, s, p), -(-k // s)) for _, n, k, s, p in layers]
-    heights = [1.2 + 0.35 * lane for lane in lanes]
+    """Layers' strips, one under the other: (label, n, kernel_size, stride, padding) each."""
+    heights = [1.2 + 0.35 * min(len(window_positions(n, k, s, p)), -(-k // s)) for _, n, k, s, p in layers]
     fig, axes = plt.subplots(len(layers), 1, figsize=(max_cells * 0.25 + 1.0, sum(heights) + 0.7), layout="constrained",
                              gridspec_kw={"height_ratios": heights}, squeeze=False)
-    for ax, (label, n, k, s, p) in zip(axes[:, 0], layers):
-        draw_window_strip(n, k, s, p, label=label, max_cells=max_cells, ax=ax)
-    lost = any(uncovered_input_cells(n, k, s, p) for _, n, k, s, p in layers)
-    _geometry_legend(fig, lost, strip=True)
+    for ax, layer in zip(axes[:, 0], layers):
+        _draw_strip(ax, *layer, max_cells)
+    _geometry_legend(fig, any(uncovered_input_cells(n, k, s, p) for _, n, k, s, p in layers), strip=True)
     return fig
 
 
 def draw_window(n: int, kernel_size: int, stride: int = 1, padding: int = 0, label: str | None = None) -> plt.Figure:
-    """The 2-D grid for small inputs (at most 24 padded cells), one axis as a strip for larger ones (notebook 03)."""
+    """The 2-D grid for small inputs (at most 24 padded cells), one axis as a strip for larger ones."""
     if n + 2 * padding <= 24:
         return draw_window_grid(n, kernel_size, stride, padding)
     return draw_window_strips([(label or "one axis", n, kernel_size, stride, padding)])
@@ -158,19 +122,15 @@ def draw_window(n: int, kernel_size: int, stride: int = 1, padding: int = 0, lab
 def _number_grid(ax: plt.Axes, values: torch.Tensor, cmap: str, vmin: float, vmax: float, fmt: str = "{:.1f}",
                  shown: torch.Tensor | None = None) -> None:
     """Values as coloured cells with their numbers written in; cells where `shown` is False stay blank."""
+    shown = torch.ones_like(values, dtype=torch.bool) if shown is None else shown
     colours = plt.get_cmap(cmap).with_extremes(bad="white")
-    hidden = torch.zeros_like(values, dtype=torch.bool) if shown is None else ~shown
-    ax.imshow(values.float().masked_fill(hidden, float("nan")).numpy(), cmap=colours, vmin=vmin, vmax=vmax)
+    ax.imshow(values.float().masked_fill(~shown, float("nan")).numpy(), cmap=colours, vmin=vmin, vmax=vmax)
     ax.add_patch(Rectangle((-0.5, -0.5), values.shape[1], values.shape[0], fill=False, edgecolor="gray"))
-    for i in range(values.shape[0]):
-        for j in range(values.shape[1]):
-            if shown is not None and not shown[i, j]:
-                continue
-            value = float(values[i, j])
-            level = (value - vmin) / (vmax - vmin) if vmax > vmin else 0.5
-            dark = level < 0.45 if cmap == "gray" else abs(level - 0.5) > 0.35
-            ax.text(j, i, fmt.format(value).replace("-", "−"), ha="center", va="center", fontsize=FONT,
-                    color="white" if dark else "black")
+    for (i, j), value in zip(shown.nonzero().tolist(), values[shown].tolist()):
+        level = (value - vmin) / (vmax - vmin) if vmax > vmin else 0.5
+        dark = level < 0.45 if cmap == "gray" else abs(level - 0.5) > 0.35
+        ax.text(j, i, fmt.format(value).replace("-", "−"), ha="center", va="center", fontsize=FONT,
+                color="white" if dark else "black")
     ax.set_xticks([])
     ax.set_yticks([])
 
@@ -187,21 +147,14 @@ def _conv_step_caption(terms: Sequence[tuple[int, int, float, float]], steps_don
     return text.replace("-", "−")
 
 
-def _conv_step_size(image: torch.Tensor, kernel: torch.Tensor, cell: float = 0.45) -> tuple[float, float]:
-    """Figure size in inches of one frame, so that every panel's cells are `cell` inches wide."""
-    units = image.shape[1] + kernel.shape[1] + 1 + image.shape[1] - kernel.shape[1] + 1
-    return units * cell + 1.0, image.shape[0] * cell + 1.1
-
-
-@readable
 def draw_conv_step(image: torch.Tensor, kernel: torch.Tensor, row: int, col: int, steps_done: int) -> plt.Figure:
-    """Input with the window, kernel and output after `steps_done` of the multiply-adds of output pixel (row, col)
-    (notebook 03): gold cells are done, the red one is the current product, earlier outputs are filled in."""
+    """Input, kernel and output after `steps_done` multiply-adds of output (row, col): done gold, current red."""
     terms = conv_step_terms(image, kernel, row, col)
     if not 0 <= steps_done <= len(terms):
         raise ValueError(f"steps_done must be between 0 and {len(terms)}, got {steps_done}")
     kh, kw = kernel.shape
-    fig = plt.figure(figsize=_conv_step_size(image, kernel), layout="constrained")
+    units = image.shape[1] + kw + 1 + image.shape[1] - kw + 1  # every panel's cells 0.45 inches wide
+    fig = plt.figure(figsize=(units * 0.45 + 1.0, image.shape[0] * 0.45 + 1.1), layout="constrained")
     full = torch.nn.functional.conv2d(image[None, None].float(), kernel[None, None].float())[0, 0]
     in_ax, k_ax, out_ax = fig.subplots(1, 3, gridspec_kw={"width_ratios": [image.shape[1], kw + 1, full.shape[1]]})
     _number_grid(in_ax, image, "gray", 0.0, max(1.0, float(image.max())))
@@ -227,4 +180,3 @@ def draw_conv_step(image: torch.Tensor, kernel: torch.Tensor, row: int, col: int
     out_ax.set_title(f"output {full.shape[0]}×{full.shape[1]}", fontsize=12)
     fig.suptitle(_conv_step_caption(terms, steps_done, row, col), fontsize=12)
     return fig
-

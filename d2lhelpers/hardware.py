@@ -1,34 +1,75 @@
-"""Measuring the hardware: matrix-multiply and AlexNet throughput, known peaks, the power arithmetic.
-
-Introduced in notebook 02 (why 2012: data and hardware).
+"""What this machine offers: notebook 00's set-up check; for notebook 02 its measured throughput, the published peaks
+of known GPUs and the power arithmetic.
 """
 
 from __future__ import annotations
 
+import importlib.metadata
+import os
+import platform
+import sys
+
 import torch
 from torch import nn
 
-from d2lhelpers.costs import layer_costs
-from d2lhelpers.precision import Precision, cpu_has_native_bf16  # notebook 02 imports it from here too
-from d2lhelpers.timing import median_seconds
+from d2lhelpers.data import FashionMNISTError, default_results_dir, display_path, prepare_fashion_mnist
+from d2lhelpers.devices import Precision, best_device, cpu_kind, median_seconds
+from d2lhelpers.models import layer_costs
 from d2lhelpers.training import train_step
 
-# Dense peak TFLOP/s by precision, as published by the vendors (not measured here).
+# Dense peak TFLOP/s as the vendors publish them; a device matches the first key its name contains (H100: SXM).
 PUBLISHED_PEAKS_TFLOPS: dict[str, dict[str, float]] = {
     "GTX 580": {"fp32": 1.58},
     "V100": {"fp32": 15.7},
-    "H100 SXM": {"fp32": 66.9, "tf32": 494.7, "bf16": 989.4},
-    "H100 PCIe": {"fp32": 51.0, "tf32": 378.0, "bf16": 756.0},
+    "H100 PCIE": {"fp32": 51.0, "tf32": 378.0, "bf16": 756.0},
+    "H100": {"fp32": 66.9, "tf32": 494.7, "bf16": 989.4},
 }
+
+
+def _version(package: str) -> str:
+    try:
+        return importlib.metadata.version(package)
+    except importlib.metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def accelerator_description() -> str:
+    """A line naming the accelerator PyTorch will use, or saying there is none."""
+    device = best_device()
+    if device.type == "cuda":
+        props = torch.cuda.get_device_properties(0)
+        return f"CUDA: {props.name}, {props.total_memory / 2**30:.0f} GiB (CUDA {torch.version.cuda})"
+    return "Apple MPS (Metal) GPU" if device.type == "mps" else "none: PyTorch will run on the CPU"
+
+
+def machine_description() -> str:
+    """The GPU's name when there is one, else the CPU's model name, core count and kind (for benchmark records)."""
+    if torch.cuda.is_available():
+        return torch.cuda.get_device_name(0)
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            cpu = next((line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")), cpu)
+    except OSError:
+        pass
+    return f"{cpu}, {os.cpu_count()} cores, {cpu_kind()}"
+
+
+def environment_report() -> dict[str, str]:
+    """Facts about this machine and installation, as name -> value lines; never downloads anything."""
+    try:
+        data = f"found and verified (MD5) in {display_path(prepare_fashion_mnist(allow_download=False)[0])}"
+    except FashionMNISTError as error:
+        data = f"NOT AVAILABLE: {str(error).splitlines()[0]}"
+    return {"Python": f"{platform.python_version()} ({display_path(sys.executable)})", "platform": platform.platform(),
+            "CPU cores": str(os.cpu_count()), "torch": torch.__version__, "torchvision": _version("torchvision"),
+            "d2l": _version("d2l"), "accelerator": accelerator_description(), "device used": str(best_device()),
+            "Fashion-MNIST": data, "results folder": display_path(default_results_dir())}
 
 
 def published_peak(device_name: str, precision: str) -> float | None:
     """The published peak TFLOP/s of a known device (by its torch.cuda name), or None when unknown."""
-    name = device_name.upper()
-    if "H100" in name:
-        key = "H100 PCIe" if "PCIE" in name else "H100 SXM"
-    else:
-        key = next((k for k in PUBLISHED_PEAKS_TFLOPS if k.upper() in name), None)
+    key = next((key for key in PUBLISHED_PEAKS_TFLOPS if key in device_name.upper()), None)
     return PUBLISHED_PEAKS_TFLOPS[key].get(precision) if key else None
 
 
@@ -36,19 +77,17 @@ def matmul_tflops(device: torch.device, n: int = 2048, dtype: torch.dtype = torc
     """Achieved TFLOP/s of an n x n by n x n matrix product (2 n^3 floating-point operations)."""
     if n < 1:
         raise ValueError(f"n must be positive, got {n}")
-    a = torch.randn(n, n, device=device, dtype=dtype)
-    b = torch.randn(n, n, device=device, dtype=dtype)
-    seconds = median_seconds(lambda: a @ b, device, repeats)
-    return 2 * n**3 / seconds / 1e12
+    a, b = torch.randn(n, n, device=device, dtype=dtype), torch.randn(n, n, device=device, dtype=dtype)
+    return 2 * n**3 / median_seconds(lambda: a @ b, device, repeats) / 1e12
 
 
 def training_flops_per_image(net: nn.Sequential, input_shape: tuple[int, ...]) -> float:
-    """Floating-point operations of one training step per image: 3 passes (forward, two backward) x 2 per multiply-add."""
+    """Floating-point operations of one training step per image: 3 passes (forward, 2 backward) x 2 per multiply-add."""
     return 3 * 2 * float(layer_costs(net, input_shape)["multiply-adds"].sum())
 
 
 def training_images_per_second(net: nn.Module, input_shape: tuple[int, ...], device: torch.device,
-                                batch_size: int = 32, repeats: int = 3, precision: Precision | str = "fp32") -> float:
+                               batch_size: int = 32, repeats: int = 3, precision: Precision | str = "fp32") -> float:
     """Images/s of full training steps (forward, backward, SGD update) on random data; no data loading."""
     net = net.to(device).train()
     x = torch.randn(batch_size, *input_shape, device=device)
@@ -68,11 +107,7 @@ def format_duration(seconds: float) -> str:
 
 
 def parallel_throughput(cores: int, clock: float) -> tuple[float, float]:
-    """Relative (throughput, power) of `cores` cores at `clock` times the speed of one fast core.
-
-    The chapter's arithmetic: throughput grows with cores x clock, power with cores x clock^2
-    (power rises with the square of the clock frequency).
-    """
+    """Relative (throughput, power) of `cores` cores at `clock` times one core's speed: cores·clock, cores·clock²."""
     if cores < 1 or clock <= 0:
         raise ValueError(f"need at least one core and a positive clock, got cores={cores}, clock={clock}")
     return cores * clock, cores * clock**2

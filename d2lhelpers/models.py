@@ -1,12 +1,14 @@
-"""The networks of the series: the book's simplified AlexNet, LeNet and a small CNN baseline.
-
-Introduced in notebook 03 (AlexNet layer by layer).
+"""The networks of the series (the book's AlexNet, the 2012 network, LeNet, a small CNN) and what they cost:
+parameters, multiply-adds and training memory, layer by layer (notebook 03).
 """
 
 from __future__ import annotations
 
+import copy
 from collections import OrderedDict
+from collections.abc import Iterable
 
+import pandas as pd
 import torch
 from torch import nn
 
@@ -16,11 +18,7 @@ POOLING = {"max": nn.MaxPool2d, "avg": nn.AvgPool2d}
 
 
 class LocalResponseNorm(nn.LocalResponseNorm):
-    """nn.LocalResponseNorm with the sum over neighbouring channels done as one matrix product.
-
-    Same parameters, same values (to float rounding), same name when printed; on a CPU the training step
-    of notebook 07's LRN variant takes about 60% of the time it takes with PyTorch's pooling-based layer.
-    """
+    """nn.LocalResponseNorm (same values, same name), its channel sum one matrix product: 60% of the time on a CPU."""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.dim() != 4:
@@ -33,11 +31,7 @@ class LocalResponseNorm(nn.LocalResponseNorm):
 
 
 def paper_lrn() -> LocalResponseNorm:
-    """The paper's local response normalisation: k=2, n=5, alpha=1e-4, beta=0.75.
-
-    PyTorch divides `alpha` by `size` (b = a / (k + alpha/n * sum a^2)^beta), so the paper's alpha=1e-4
-    is alpha=5e-4 here; with 1e-4 the layer would be almost a constant rescale.
-    """
+    """The paper's local response normalisation: k=2, n=5, alpha=1e-4 (5e-4 here: PyTorch divides it by n), beta=0.75."""
     return LocalResponseNorm(size=5, alpha=5 * 1e-4, beta=0.75, k=2.0)
 
 
@@ -51,22 +45,16 @@ class AlexNet(nn.Sequential):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.dim() != 4 or x.shape[1] != self.in_channels or x.shape[-2:] != (self.image_size, self.image_size):
             got = "x".join(str(d) for d in x.shape[1:]) if x.dim() == 4 else f"a {x.dim()}-D tensor {tuple(x.shape)}"
-            raise ValueError(
-                f"this AlexNet was built for batches of {self.in_channels}x{self.image_size}x{self.image_size} images "
-                f"(N, channels, height, width) but got {got}. Resize the images "
-                f"(to_model_input(images, {self.image_size})) or build the model for the new size "
-                f"(alexnet(image_size=...))."
-            )
+            size = f"{self.in_channels}x{self.image_size}x{self.image_size}"
+            raise ValueError(f"this AlexNet was built for batches of {size} images (N, channels, height, width) but "
+                             f"got {got}. Resize the images (to_model_input(images, {self.image_size})) or build the "
+                             f"model for the new size (alexnet(image_size=...)).")
         return super().forward(x)
 
     def __getitem__(self, index):  # a slice is a plain nn.Sequential: it takes other inputs
         if isinstance(index, slice):
             return nn.Sequential(OrderedDict(list(self._modules.items())[index]))
         return super().__getitem__(index)
-
-
-CONV_CHANNELS = (96, 256, 384, 384, 256)  # AlexNet's five convolution layers
-POOL_AFTER = (1, 2, 5)  # the convolution layers followed by a 3x3/2 pooling layer
 
 
 def alexnet_features(in_channels: int = 1, activation: type[nn.Module] = nn.ReLU, pooling: str = "max",
@@ -95,94 +83,57 @@ def alexnet_features(in_channels: int = 1, activation: type[nn.Module] = nn.ReLU
     )  # fmt: skip
 
 
-def reshaped_alexnet_features(in_channels: int = 1, activation: type[nn.Module] = nn.ReLU, pooling: str = "max",
-                              lrn: bool = False, width: float = 1.0, extra_convs: int = 0,
-                              pool_after: tuple[int, ...] = POOL_AFTER,
-                              first_conv: tuple[int, int, int] = (11, 4, 1),
-                              pool_window: tuple[int, int] = (3, 2)) -> nn.Sequential:
-    """`alexnet_features` reshaped for notebook 08's questions; with the default shape it builds the same layers.
-
-    `width` scales every layer's channels, `extra_convs` adds 3x3 layers of conv4's width after conv4,
-    `pool_after` lists which of the book's five convolution layers (1-based, extra layers not counted)
-    are followed by pooling, `first_conv` is conv1's (kernel, stride, padding), and `pool_window` the pooling
-    layers' (kernel, stride): (3, 2) overlaps, as in the paper; (2, 2) does not.
-    """
-    if pooling not in POOLING:
-        raise ValueError(f"pooling must be one of {', '.join(POOLING)}, got {pooling!r}")
-    if width <= 0 or extra_convs < 0:
-        raise ValueError(f"need width > 0 and extra_convs >= 0, got {width} and {extra_convs}")
-    if not set(pool_after) <= set(range(1, len(CONV_CHANNELS) + 1)):
-        raise ValueError(f"pool_after names the book's convolution layers 1..{len(CONV_CHANNELS)}, got {pool_after}")
-    channels = [max(1, round(c * width)) for c in CONV_CHANNELS]
-    # (output channels, (kernel, stride, padding), the book's layer number or None for an extra layer)
-    specs = [(channels[0], first_conv, 1), (channels[1], (5, 1, 2), 2), (channels[2], (3, 1, 1), 3),
-             (channels[3], (3, 1, 1), 4)] + [(channels[3], (3, 1, 1), None)] * extra_convs + [(channels[4], (3, 1, 1), 5)]
-    layers: list[nn.Module] = []
-    n_in = in_channels
-    for n_out, (kernel, stride, padding), book_layer in specs:
-        layers += [nn.Conv2d(n_in, n_out, kernel_size=kernel, stride=stride, padding=padding), activation()]
-        if lrn and book_layer in (1, 2):
-            layers.append(paper_lrn())
-        if book_layer in pool_after:
-            layers.append(POOLING[pooling](kernel_size=pool_window[0], stride=pool_window[1]))
-        n_in = n_out
-    return nn.Sequential(*layers)
-
-
-def alexnet(
-    num_classes: int = 10, in_channels: int = 1, image_size: int = 224, dropout: float = 0.5,
-    activation: type[nn.Module] = nn.ReLU, pooling: str = "max", lrn: bool = False,
-    hidden_layers: int = 2, hidden_width: int = 4096, width: float = 1.0, extra_convs: int = 0,
-    pool_after: tuple[int, ...] = POOL_AFTER, first_conv: tuple[int, int, int] = (11, 4, 1),
-    pool_window: tuple[int, int] = (3, 2),
-) -> AlexNet:
-    """The book's simplified AlexNet (d2l 7.1) for square `image_size` inputs, as one flat nn.Sequential.
-
-    The flatten size is derived with `conv_output_size` (256 * 5 * 5 = 6400 at 224), so any size from
-    the smallest valid one (65) upward works; a smaller one raises ValueError naming that minimum.
-    The other arguments are for the experiments of notebooks 07 and 08 (see `alexnet_features` and
-    `reshaped_alexnet_features`;
-    `hidden_layers` and `hidden_width` shape the dense part); the model remembers `image_size` and
-    refuses other sizes with a clear error.
-    """
+def alexnet(num_classes: int = 10, in_channels: int = 1, image_size: int = 224, dropout: float = 0.5,
+            activation: type[nn.Module] = nn.ReLU, pooling: str = "max", lrn: bool = False, hidden_layers: int = 2,
+            hidden_width: int = 4096, width: float = 1.0, extra_convs: int = 0, pool_after: tuple[int, ...] = (1, 2, 5),
+            first_conv: tuple[int, int, int] = (11, 4, 1), pool_window: tuple[int, int] = (3, 2)) -> AlexNet:
+    """The book's AlexNet (d2l 7.1) for square `image_size` inputs (65 at least), a flat nn.Sequential. Notebooks 07
+    and 08 reshape it: `width` scales the channels, `extra_convs` adds 3x3 layers after conv4, `pool_after` lists the
+    convolutions (1-5) followed by pooling, `first_conv` is conv1's (kernel, stride, padding), `pool_window` the
+    pooling's (kernel, stride)."""
     if hidden_layers < 0 or hidden_width < 1:
         raise ValueError(f"need hidden_layers >= 0 and hidden_width >= 1, got {hidden_layers} and {hidden_width}")
-    reshaped = (width, extra_convs, tuple(pool_after), tuple(first_conv), tuple(pool_window)) != (
-        1.0, 0, POOL_AFTER, (11, 4, 1), (3, 2))
-    features = (reshaped_alexnet_features(in_channels, activation, pooling, lrn, width, extra_convs, pool_after,
-                                          first_conv, tuple(pool_window))
-                if reshaped else alexnet_features(in_channels, activation, pooling, lrn))
+    if width <= 0 or extra_convs < 0:
+        raise ValueError(f"need width > 0 and extra_convs >= 0, got {width} and {extra_convs}")
+    if not set(pool_after) <= {1, 2, 3, 4, 5}:
+        raise ValueError(f"pool_after names the book's convolution layers 1..5, got {pool_after}")
+    blocks = []  # each convolution layer of the book with the layers after it, pooling left out
+    with torch.device("meta"):  # the book's layers as a template: no weights drawn, so a seed gives the same ones
+        for layer in alexnet_features(in_channels, activation, pooling, lrn):
+            if isinstance(layer, nn.Conv2d):
+                blocks.append([layer])
+            elif not isinstance(layer, tuple(POOLING.values())):
+                blocks[-1].append(layer)
+    features: list[nn.Module] = []
+    n_in = in_channels
+    for number, (conv, *after) in [*enumerate(blocks[:4], 1), *[(0, blocks[3])] * extra_convs, (5, blocks[4])]:
+        kernel, stride, padding = first_conv if number == 1 else (conv.kernel_size[0], conv.stride[0], conv.padding[0])
+        n_out = max(1, round(conv.out_channels * width))
+        features += [nn.Conv2d(n_in, n_out, kernel_size=kernel, stride=stride, padding=padding), *copy.deepcopy(after)]
+        if number in pool_after:
+            features.append(POOLING[pooling](kernel_size=pool_window[0], stride=pool_window[1]))
+        n_in = n_out
     side = spatial_sizes(features, image_size)[-1]
     if side < 1:
-        smallest = smallest_valid_input(features)
         raise ValueError(
             f"image_size={image_size} is too small for AlexNet: the feature maps shrink to nothing "
-            f"before the last pooling layer. The smallest valid image_size is {smallest}."
+            f"before the last pooling layer. The smallest valid image_size is {smallest_valid_input(features)}."
         )
-    channels = [m for m in features if isinstance(m, nn.Conv2d)][-1].out_channels
-    widths = [channels * side * side] + [hidden_width] * hidden_layers
-    hidden = [layer for n_in, n_out in zip(widths, widths[1:])
-              for layer in (nn.Linear(n_in, n_out), activation(), nn.Dropout(p=dropout))]
+    widths = [n_in * side * side] + [hidden_width] * hidden_layers
+    hidden = [layer for a, b in zip(widths, widths[1:]) for layer in (nn.Linear(a, b), activation(), nn.Dropout(p=dropout))]
     return AlexNet(*features, nn.Flatten(), *hidden, nn.Linear(widths[-1], num_classes),
                    image_size=image_size, in_channels=in_channels)
 
 
 def alexnet_2012(num_classes: int = 1000) -> AlexNet:
-    """The network of the 2012 paper for 3x227x227 inputs, on one device.
-
-    The paper split it over two GPUs: conv2, conv4 and conv5 only see the channels on their own GPU,
-    which is a grouped convolution with groups=2; conv3 and the dense layers see both halves. Local
-    response normalisation follows the first two ReLUs, and the pooling windows overlap (3x3, stride 2).
-    Introduced in notebook 07.
-    """
+    """The 2012 paper's network for 3x227x227 inputs on one device: its two GPUs are groups=2 in conv2, conv4, conv5."""
     return AlexNet(
         nn.Conv2d(3, 96, kernel_size=11, stride=4), nn.ReLU(), paper_lrn(), nn.MaxPool2d(kernel_size=3, stride=2),
         nn.Conv2d(96, 256, kernel_size=5, padding=2, groups=2), nn.ReLU(), paper_lrn(), nn.MaxPool2d(kernel_size=3, stride=2),
         nn.Conv2d(256, 384, kernel_size=3, padding=1), nn.ReLU(),
         nn.Conv2d(384, 384, kernel_size=3, padding=1, groups=2), nn.ReLU(),
         nn.Conv2d(384, 256, kernel_size=3, padding=1, groups=2), nn.ReLU(),
-        nn.MaxPool2d(kernel_size=3, stride=2),
-        nn.Flatten(),
+        nn.MaxPool2d(kernel_size=3, stride=2), nn.Flatten(),
         nn.Linear(256 * 6 * 6, 4096), nn.ReLU(), nn.Dropout(p=0.5),
         nn.Linear(4096, 4096), nn.ReLU(), nn.Dropout(p=0.5),
         nn.Linear(4096, num_classes),
@@ -193,29 +144,19 @@ def alexnet_2012(num_classes: int = 1000) -> AlexNet:
 def lenet(num_classes: int = 10) -> nn.Sequential:
     """The book's LeNet-5 (d2l 6.6) for 1x28x28 inputs: sigmoid activations and average pooling."""
     return nn.Sequential(
-        nn.Conv2d(1, 6, kernel_size=5, padding=2), nn.Sigmoid(),
-        nn.AvgPool2d(kernel_size=2, stride=2),
-        nn.Conv2d(6, 16, kernel_size=5), nn.Sigmoid(),
-        nn.AvgPool2d(kernel_size=2, stride=2),
-        nn.Flatten(),
-        nn.Linear(16 * 5 * 5, 120), nn.Sigmoid(),
-        nn.Linear(120, 84), nn.Sigmoid(),
+        nn.Conv2d(1, 6, kernel_size=5, padding=2), nn.Sigmoid(), nn.AvgPool2d(kernel_size=2, stride=2),
+        nn.Conv2d(6, 16, kernel_size=5), nn.Sigmoid(), nn.AvgPool2d(kernel_size=2, stride=2),
+        nn.Flatten(), nn.Linear(16 * 5 * 5, 120), nn.Sigmoid(), nn.Linear(120, 84), nn.Sigmoid(),
         nn.Linear(84, num_classes),
     )  # fmt: skip
 
 
 def small_cnn(num_classes: int = 10, width: int = 32) -> nn.Sequential:
-    """A small modern CNN for 1x28x28 inputs: two 3x3 conv blocks with ReLU and max pooling, one hidden layer.
-
-    Introduced in notebook 01, as the "learned features" baseline that trains in a minute on a CPU.
-    """
+    """Notebook 01's learned-features baseline for 1x28x28 inputs, a minute on a CPU: two conv blocks, one dense."""
     return nn.Sequential(
-        nn.Conv2d(1, width, kernel_size=3, padding=1), nn.ReLU(),
-        nn.MaxPool2d(kernel_size=2, stride=2),
-        nn.Conv2d(width, 2 * width, kernel_size=3, padding=1), nn.ReLU(),
-        nn.MaxPool2d(kernel_size=2, stride=2),
-        nn.Flatten(),
-        nn.Linear(2 * width * 7 * 7, 128), nn.ReLU(), nn.Dropout(p=0.3),
+        nn.Conv2d(1, width, kernel_size=3, padding=1), nn.ReLU(), nn.MaxPool2d(kernel_size=2, stride=2),
+        nn.Conv2d(width, 2 * width, kernel_size=3, padding=1), nn.ReLU(), nn.MaxPool2d(kernel_size=2, stride=2),
+        nn.Flatten(), nn.Linear(2 * width * 7 * 7, 128), nn.ReLU(), nn.Dropout(p=0.3),
         nn.Linear(128, num_classes),
     )  # fmt: skip
 
@@ -224,8 +165,78 @@ def check_input_size(net: nn.Module, image_size: int) -> None:
     """A model that knows its input size (AlexNet) must have been built for the `image_size` it will train at."""
     built_for = getattr(net, "image_size", None)
     if built_for is not None and built_for != image_size:
-        raise ValueError(
-            f"the model was built for {built_for}x{built_for} images but the settings train at "
-            f"{image_size}x{image_size}: build it with alexnet(image_size={image_size}) "
-            f"or train with image_size={built_for}"
-        )
+        raise ValueError(f"the model was built for {built_for}x{built_for} images but the settings train at "
+                         f"{image_size}x{image_size}: build it with alexnet(image_size={image_size}) "
+                         f"or train with image_size={built_for}")
+
+
+def count_parameters(module: nn.Module) -> int:
+    """Number of trainable scalars in `module`."""
+    return sum(p.numel() for p in module.parameters() if p.requires_grad)
+
+
+def multiply_adds(layer: nn.Module, output: torch.Tensor) -> int:
+    """Multiply-adds one example costs in `layer` (convolutions and linear layers; 0 for the others)."""
+    if isinstance(layer, nn.Conv2d):
+        return output[0].numel() * (layer.in_channels // layer.groups) * layer.kernel_size[0] * layer.kernel_size[1]
+    return output[0].numel() * layer.in_features if isinstance(layer, nn.Linear) else 0
+
+
+def layer_costs(net: nn.Sequential, input_shape: tuple[int, ...]) -> pd.DataFrame:
+    """One row per layer: output shape, parameters and multiply-adds for one example of `input_shape` (1, 224, 224)."""
+    rows, x = [], torch.zeros(1, *input_shape)
+    with torch.no_grad():
+        for index, layer in enumerate(net):
+            x = layer(x)
+            rows.append({"layer": f"{index}: {layer.__class__.__name__}", "output shape": tuple(x.shape[1:]),
+                         "parameters": count_parameters(layer), "multiply-adds": multiply_adds(layer, x)})
+    return pd.DataFrame(rows)
+
+
+OPTIMIZER_STATE_COPIES = {"SGD": 0, "SGD with momentum": 1, "Adam": 2}  # weight-sized tensors each keeps
+
+
+def training_memory_bytes(num_parameters: int, optimizer: str = "SGD", bytes_per_value: int = 4) -> int:
+    """Bytes for the weights, their gradients and the optimizer's state (activations not included)."""
+    if optimizer not in OPTIMIZER_STATE_COPIES:
+        raise ValueError(f"unknown optimizer {optimizer!r}; choose one of {sorted(OPTIMIZER_STATE_COPIES)}")
+    return (2 + OPTIMIZER_STATE_COPIES[optimizer]) * num_parameters * bytes_per_value
+
+
+def optimizer_state_bytes(optimizer: torch.optim.Optimizer, parameters: Iterable[nn.Parameter] | None = None) -> int:
+    """Bytes of the optimizer's state (of `parameters`' state if given); there is none before the first step."""
+    wanted = None if parameters is None else {id(p) for p in parameters}
+    return sum(value.nbytes for parameter, state in optimizer.state.items() if wanted is None or id(parameter) in wanted
+               for value in state.values() if isinstance(value, torch.Tensor))
+
+
+def saved_for_backward(net: nn.Sequential, x: torch.Tensor) -> pd.DataFrame:
+    """The tensors autograd keeps from one training-mode forward pass of `x`, one row per storage (parameters left
+    out): the layer that saved it, its role ("input", "output", "other": e.g. a dropout mask), shape, dtype, bytes."""
+    parameters = {p.untyped_storage().data_ptr() for p in net.parameters()}
+    rows: dict[int, dict[str, object]] = {}
+    current: dict[str, object] = {}
+    outputs = []  # kept alive, so that no freed storage is reused and mistaken for another tensor
+
+    def pack(tensor: torch.Tensor) -> torch.Tensor:
+        pointer = tensor.untyped_storage().data_ptr()
+        if pointer not in parameters and pointer not in rows:
+            role = "input" if pointer == current["input"] else "other"
+            rows[pointer] = {"layer": current["layer"], "saved": role, "shape": tuple(tensor.shape),
+                             "dtype": str(tensor.dtype).removeprefix("torch."), "bytes": tensor.untyped_storage().nbytes()}
+        return tensor
+
+    was_training = net.training
+    net.train()
+    try:
+        with torch.autograd.graph.saved_tensors_hooks(pack, lambda tensor: tensor):
+            for index, layer in enumerate(net):
+                current.update(layer=f"{index}: {layer.__class__.__name__}", input=x.untyped_storage().data_ptr())
+                x = layer(x)
+                outputs.append(x)
+                produced = rows.get(x.untyped_storage().data_ptr())
+                if produced is not None and produced["layer"] == current["layer"]:
+                    produced["saved"] = "output"  # e.g. ReLU keeps its result, not its input
+    finally:
+        net.train(was_training)
+    return pd.DataFrame(list(rows.values()), columns=["layer", "saved", "shape", "dtype", "bytes"])

@@ -1,13 +1,12 @@
-"""Figures readable when projected: image grids, training curves, a confusion matrix, accuracy against time.
-
-Introduced in notebooks 04 (image grids) and 05 (training curves, confusion matrix), with notebook 01's
-accuracy against time and notebook 07's runs and gradients. Notebook 03's convolution figures are `drawings.py`.
+"""Figures readable when projected (every notebook sets matplotlib's font size to FONT), and tables: image grids (04),
+training curves and the confusion matrix (05), accuracy against time (01), thousands (03), runs and gradients (07).
 """
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Sequence
+import math
+from collections.abc import Sequence
+from numbers import Integral, Real
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -18,22 +17,21 @@ from matplotlib.ticker import FuncFormatter
 FONT = 11  # pt, the smallest text of every figure: at 100 dpi, 15 px, readable in a notebook and on a slide
 
 
-def readable(draw: Callable[..., plt.Figure]) -> Callable[..., plt.Figure]:
-    """Make `draw`'s figure with FONT as matplotlib's default size (labels, ticks, legends, titles)."""
+def with_thousands(table: pd.DataFrame) -> pd.DataFrame:
+    """A copy of `table` with whole numbers written 46,764,746 and missing values left blank."""
 
-    @functools.wraps(draw)
-    def wrapper(*args, **kwargs) -> plt.Figure:
-        with plt.rc_context({"font.size": FONT}):
-            return draw(*args, **kwargs)
+    def readable(value: object) -> object:
+        if isinstance(value, bool) or not isinstance(value, Real):
+            return value
+        if isinstance(value, float) and math.isnan(value):
+            return ""
+        return f"{int(value):,}" if isinstance(value, Integral) or float(value).is_integer() else value
 
-    return wrapper
+    return table.map(readable)
 
 
-@readable
-def show_images(
-    images: torch.Tensor, titles: Sequence[str] | None = None, ncols: int = 8, scale: float = 1.5,
-    suptitle: str | None = None,
-) -> plt.Figure:
+def show_images(images: torch.Tensor, titles: Sequence[str] | None = None, ncols: int = 8, scale: float = 1.5,
+                suptitle: str | None = None) -> plt.Figure:
     """A grid of grayscale images (N, H, W) or (N, 1, H, W), each with its title."""
     images = images.detach().float().cpu()
     if images.dim() == 4:
@@ -54,12 +52,9 @@ def show_images(
     return fig
 
 
-@readable
-def plot_history(epochs: Sequence[dict[str, float]], title: str = "Training AlexNet", ax: plt.Axes | None = None) -> plt.Figure:
+def plot_history(epochs: Sequence[dict[str, float]], title: str = "Training AlexNet") -> plt.Figure:
     """Train loss, train accuracy and test accuracy against the epoch."""
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(6.5, 4))
-    fig = ax.figure
+    fig, ax = plt.subplots(figsize=(6.5, 4))
     x = [e["epoch"] for e in epochs]
     ax.plot(x, [e["train_loss"] for e in epochs], "o-", label="train loss")
     ax.plot(x, [e["train_acc"] for e in epochs], "s--", label="train accuracy")
@@ -76,15 +71,12 @@ class LivePlot:
     """Redraws the training curves in place after every epoch (in Jupyter; silent elsewhere)."""
 
     def __init__(self, title: str = "Training AlexNet"):
-        self.title = title
-        self.handle = None
+        self.title, self.handle = title, None
 
     def __call__(self, history) -> None:
-        try:
-            from IPython import get_ipython
-            from IPython.display import display
-        except ImportError:
-            return
+        from IPython import get_ipython
+        from IPython.display import display
+
         if get_ipython() is None:
             return
         fig = plot_history(history.epochs, self.title)
@@ -94,15 +86,30 @@ class LivePlot:
             self.handle.update(fig)
         plt.close(fig)
 
-    def close(self, note: str = "(training finished: the curves are drawn below)") -> None:
+    def close(self) -> None:
         """Replace the live figure by a one-line note, so that a saved notebook shows the curves once."""
         if self.handle is not None:
             from IPython.display import Markdown
 
-            self.handle.update(Markdown(note))
+            self.handle.update(Markdown("(training finished: the curves are drawn below)"))
 
 
-@readable
+def confusion_matrix(labels: torch.Tensor, predicted: torch.Tensor, num_classes: int) -> torch.Tensor:
+    """matrix[i, j] = how many examples of class i were predicted as class j."""
+    if labels.shape != predicted.shape:
+        raise ValueError(f"labels {tuple(labels.shape)} and predictions {tuple(predicted.shape)} differ in shape")
+    flat = labels.long().cpu() * num_classes + predicted.long().cpu()
+    return torch.bincount(flat, minlength=num_classes**2).reshape(num_classes, num_classes)
+
+
+def most_confused(matrix: torch.Tensor, class_names: Sequence[str], k: int = 5) -> list[tuple[str, str, int]]:
+    """The k largest off-diagonal counts, as (true class, predicted class, count)."""
+    off_diagonal = matrix.clone().fill_diagonal_(-1)
+    counts, flat = off_diagonal.flatten().topk(k)
+    n = len(class_names)
+    return [(class_names[i // n], class_names[i % n], int(c)) for c, i in zip(counts.tolist(), flat.tolist())]
+
+
 def plot_confusion_matrix(matrix: torch.Tensor, class_names: Sequence[str], title: str = "Confusion matrix") -> plt.Figure:
     """Counts of (true class, predicted class), with the counts written in the cells."""
     fig, ax = plt.subplots(figsize=(7.5, 5.4))  # at most 560 px high: a slide shows it at full size
@@ -120,15 +127,9 @@ def plot_confusion_matrix(matrix: torch.Tensor, class_names: Sequence[str], titl
     return fig
 
 
-@readable
-def plot_accuracy_vs_time(
-    rows: Sequence[dict], published: dict[str, float] | None = None,
-    title: str = "Test accuracy against time",
-) -> plt.Figure:
-    """Each pipeline as a point (total seconds, log scale; accuracy); published figures as dashed lines.
-
-    Introduced in notebook 01. `rows` need "name", "total_s" and "accuracy".
-    """
+def plot_accuracy_vs_time(rows: Sequence[dict], published: dict[str, float] | None = None,
+                          title: str = "Test accuracy against time") -> plt.Figure:
+    """Each pipeline ("name", "total_s", "accuracy") as a point, time on a log scale; published figures dashed."""
     fig, ax = plt.subplots(figsize=(9, 5.5))
     for row in rows:
         ax.scatter(row["total_s"], row["accuracy"], s=60, zorder=3)
@@ -138,8 +139,7 @@ def plot_accuracy_vs_time(
         ax.annotate(label, (0.01, value), xycoords=("axes fraction", "data"), xytext=(0, 2),
                     textcoords="offset points", fontsize=FONT, color="dimgray")
     ax.set_xscale("log")
-    plain = FuncFormatter(lambda value, _: f"{value:g}")
-    ax.xaxis.set_major_formatter(plain)
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
     ax.xaxis.set_minor_formatter(FuncFormatter(lambda value, _: f"{value:g}" if str(value)[0] in "25" else ""))
     ax.set(xlabel="time: features + training + prediction (seconds, log scale)", ylabel="test accuracy", title=title)
     ax.grid(alpha=0.3, which="both")
@@ -147,12 +147,8 @@ def plot_accuracy_vs_time(
     return fig
 
 
-@readable
 def plot_runs(runs: Sequence[dict], title: str) -> plt.Figure:
-    """Training loss and test accuracy against the epoch, one line per variant (notebook 07).
-
-    `runs` are the dicts of `d2lhelpers.ablations.train_variant`: "variant" and "history".
-    """
+    """Training loss and test accuracy against the epoch, one line per run ("variant", "history")."""
     fig, (loss_ax, acc_ax) = plt.subplots(1, 2, figsize=(11, 4))
     for run in runs:
         epochs = run["history"].epochs
@@ -170,21 +166,16 @@ def plot_runs(runs: Sequence[dict], title: str) -> plt.Figure:
     return fig
 
 
-@readable
 def plot_train_and_test(summaries: Sequence[dict], title: str) -> plt.Figure:
-    """Training accuracy (dashed, dropout on) and test accuracy (solid) per epoch, mean over seeds (notebook 07).
-
-    `summaries` are the dicts of `d2lhelpers.ablations.train_seeds`; the band is ± one std over the seeds.
-    """
+    """Train (dashed, dropout on) and test accuracy per epoch, mean ± std over the seeds of each summary."""
     fig, ax = plt.subplots(figsize=(10, 4.5))
     for i, summary in enumerate(summaries):
-        colour = f"C{i}"
         for key, style, what in (("train_acc", "--", "train"), ("test_acc", "-", "test")):
             curves = np.array([[e[key] for e in run["history"].epochs] for run in summary["runs"]])
             x = np.arange(1, curves.shape[1] + 1)
             mean, std = curves.mean(axis=0), curves.std(axis=0, ddof=1) if len(curves) > 1 else 0 * curves[0]
-            ax.plot(x, mean, style, color=colour, label=f"{summary['variant']}: {what}")
-            ax.fill_between(x, mean - std, mean + std, color=colour, alpha=0.15)
+            ax.plot(x, mean, style, color=f"C{i}", label=f"{summary['variant']}: {what}")
+            ax.fill_between(x, mean - std, mean + std, color=f"C{i}", alpha=0.15)
     ax.set(xlabel="epoch", ylabel="accuracy (mean over seeds)", title=title, ylim=(0, 1.02))
     ax.grid(alpha=0.3)
     ax.legend(loc="lower right")
@@ -192,9 +183,8 @@ def plot_train_and_test(summaries: Sequence[dict], title: str) -> plt.Figure:
     return fig
 
 
-@readable
 def plot_gradient_norms(norms: pd.DataFrame, title: str) -> plt.Figure:
-    """Mean |gradient| per layer (rows) for several set-ups (columns), on a log scale (notebook 07)."""
+    """Mean |gradient| per layer (rows) for several set-ups (columns), on a log scale."""
     fig, ax = plt.subplots(figsize=(9, 4.5))
     for column in norms.columns:
         ax.plot(norms.index, norms[column], "o-", label=column)

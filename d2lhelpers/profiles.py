@@ -1,11 +1,7 @@
-"""Run profiles (ci, cpu, gpu): everything that differs between a CI check, a laptop and a GPU, in one object.
+"""Run profiles (ci, cpu, gpu): everything that differs between a CI check, a laptop and a GPU, in one object (00).
 
-Introduced in notebook 00 (start here). A profile changes settings only, never the code path: the `gpu`
-profile runs the same code as `ci`, with the book's numbers. Each profile carries its training settings,
-conv1's initial spread, notebook 05's time budget, notebook 01's baseline sizes, the settings and network of the
-experiments of notebooks 07 and 08, how long the measurements of notebooks 02 and 04 run, and the accuracy ranges the notebooks' check cells
-accept. No notebook or tool writes a profile name or a floor anywhere else. `Profile.scaled_down` (selected as
-D2L_PROFILE=<name>-smoke) runs a profile's code path on a few tiny batches, so that tests can run every profile's.
+A profile changes settings only, never the code path, and the accuracy ranges the check cells accept.
+`<name>-smoke` (D2L_PROFILE=gpu-smoke) runs a profile's code path on a few tiny batches.
 """
 
 from __future__ import annotations
@@ -18,28 +14,16 @@ from d2lhelpers.training import TrainSettings
 from d2lhelpers.verdicts import failure
 
 PROFILE_ENV_VAR = "D2L_PROFILE"
-SMOKE_SUFFIX = "-smoke"  # D2L_PROFILE=gpu-smoke: the gpu profile's code path on a few tiny batches
-
-# conv1's initial weights are drawn from N(0, FIRST_LAYER_INIT_STD) instead of PyTorch's default (uniform, spread
-# about 0.05) by the Adam profiles: training changes conv1 by smooth patterns that are small next to the default's
-# noise, and a small start lets them show (notebook 06 measures this). The gpu profile (the book's plain SGD) keeps
-# PyTorch's default: a quick measurement stalled at chance from the small start.
-FIRST_LAYER_INIT_STD = 0.001
-
-# The experiments' network on a CPU: AlexNet's layers with an eighth of the channels (12, 32, 48, 48, 32) and two hidden
-# layers of 512. About 20x faster to train than the full width at 65x65 (measured on 2 AVX2 cores), so that each variant
-# can be trained with several seeds, long enough to learn, within minutes.
+SMOKE_SUFFIX = "-smoke"
+FIRST_LAYER_INIT_STD = 0.001  # the Adam profiles' conv1 start, N(0, this): notebook 06 shows what training adds to it
+# the experiments' network on a CPU: an eighth of the channels, hidden layers of 512; 20x faster to train at 65x65
 EIGHTH_WIDTH: dict[str, object] = {"width": 0.125, "hidden_width": 512}
-
-# notebook 07's SGD + momentum for that network: at 0.05, ReLU seed 0 of 3 stalled at one class on an AVX-512 CPU
-# in fp32 (it trained on AVX2); at 0.02 all 3 seeds trained on both
-EIGHTH_WIDTH_SGD_LR = 0.02
+EIGHTH_WIDTH_SGD_LR = 0.02  # its SGD + momentum rate: notebook 07's ReLU-vs-sigmoid section prints the runs at it
 
 
 @dataclass(frozen=True)
 class BaselineSettings:
     """How much data notebook 01's pipelines use; every profile scores on all 10,000 test images."""
-
     train_examples: int | None  # the linear models and the small CNN; None: all 60,000
     svm_train_examples: int  # the RBF SVM: its fit grows with the square of this, its prediction linearly
     cnn_epochs: int
@@ -48,7 +32,6 @@ class BaselineSettings:
 @dataclass(frozen=True)
 class MeasurementSettings:
     """How long the hardware measurements run: notebook 02's matrix size and training-step batch, notebook 04's batches."""
-
     matmul_size: int
     step_batch: int
     repeats: int
@@ -58,7 +41,6 @@ class MeasurementSettings:
 @dataclass(frozen=True)
 class Profile:
     """One run profile: what it is for, the settings it implies, and the accuracy its checks accept."""
-
     name: str
     purpose: str
     training: TrainSettings  # notebook 05's AlexNet (and notebook 06's, which reuses it)
@@ -70,7 +52,7 @@ class Profile:
     max_seed_std: float  # the largest seed spread of a baseline that can show the effects notebooks 07 and 08 test
     measurement: MeasurementSettings  # notebooks 02 and 04
     book_comparison: TrainSettings  # notebook 05: our loop and the book's train_ch6 on the same slice
-    first_layer_std: float | None  # conv1's start (notebooks 05, 06): N(0, this), or None for PyTorch's default
+    start: float | str  # notebook 05's AlexNet start: conv1 from N(0, this), or "xavier", the book's train_ch6 start
     expected: dict[str, tuple[float, float]]  # what -> (lowest, highest) accuracy the check cells accept
     shows_results: bool = True  # False for ci: its runs only check that the code works, too short for comparisons
 
@@ -90,10 +72,7 @@ class Profile:
         return f"{what}: {accuracy:.4f} is within [{low}, {high}]"
 
     def check_baseline(self, what: str, summary: dict[str, object]) -> str:
-        """Raise AssertionError unless a seeded baseline learned, lies in the expected range and has a small spread.
-
-        Profiles that only check the code path (ci and the smoke ones: too few steps to learn) skip the learning test.
-        """
+        """Raise AssertionError unless a seeded baseline learned (if `shows_results`), is in range, varies little."""
         if self.shows_results and (why := failure(summary)) is not None:
             raise AssertionError(f"{what} did not train: {why}")
         self.check(what, summary["test_acc"])
@@ -104,8 +83,7 @@ class Profile:
         return f"{what}: test accuracy {summary['test_acc']:.3f} in the range, seed spread {spread:.3f} <= {self.max_seed_std}"
 
     def scaled_down(self) -> Profile:
-        """This profile's code path in seconds: the same image sizes, optimisers, schedules and conv1 start, on a few
-        tiny batches for one epoch; its checks accept any accuracy, since nothing is learned in two steps."""
+        """This profile's code path in seconds: the same sizes, optimisers and start on tiny batches; any accuracy."""
 
         def tiny(settings: TrainSettings, batches: int = 2) -> TrainSettings:
             return replace(settings, epochs=1, batch_size=4, train_examples=4 * batches, test_examples=8,
@@ -113,13 +91,11 @@ class Profile:
 
         return replace(
             self, name=self.name + SMOKE_SUFFIX, purpose=f"a smoke test of the {self.name} profile's code path",
-            training=tiny(self.training), ablation=tiny(self.ablation), memorise=tiny(self.memorise),
-            max_seed_std=1.0,
+            training=tiny(self.training), ablation=tiny(self.ablation), memorise=tiny(self.memorise), max_seed_std=1.0,
             book_comparison=tiny(self.book_comparison, batches=5),  # the book's train_ch6 needs 5 batches or more
             baselines=BaselineSettings(train_examples=200, svm_train_examples=100, cnn_epochs=1),
             measurement=MeasurementSettings(matmul_size=64, step_batch=2, repeats=1, timing_batches=2),
-            expected={what: (0.0, 1.0) for what in self.expected}, shows_results=False,
-        )
+            expected={what: (0.0, 1.0) for what in self.expected}, shows_results=False)
 
 
 _BASELINES_FULL = {"pixels + linear": (0.82, 0.87), "HOG + linear": (0.88, 0.91), "HOG + RBF SVM": (0.86, 0.92),
@@ -135,12 +111,11 @@ PROFILES: dict[str, Profile] = {
                                train_examples=1_024, test_examples=500),
         memorise=TrainSettings(image_size=65, epochs=3, batch_size=16, optimizer="adam", lr=2e-3, schedule="cosine",
                                train_examples=64, test_examples=200),
-        paper_sgd_lr=EIGHTH_WIDTH_SGD_LR,
-        experiment_net=EIGHTH_WIDTH, max_seed_std=1.0,
+        paper_sgd_lr=EIGHTH_WIDTH_SGD_LR, experiment_net=EIGHTH_WIDTH, max_seed_std=1.0,
         measurement=MeasurementSettings(matmul_size=512, step_batch=4, repeats=2, timing_batches=10),
         book_comparison=TrainSettings(image_size=65, epochs=1, batch_size=128, optimizer="sgd", lr=0.05,
                                       train_examples=1_024, test_examples=512),
-        first_layer_std=FIRST_LAYER_INIT_STD,
+        start=FIRST_LAYER_INIT_STD,
         expected={"AlexNet": (0.6, 1.0), "ablation baseline": (0.05, 1.0),
                   "pixels + linear": (0.75, 0.87), "HOG + linear": (0.80, 0.90), "HOG + RBF SVM": (0.75, 0.91),
                   "small CNN": (0.70, 0.93)},
@@ -155,30 +130,26 @@ PROFILES: dict[str, Profile] = {
                                train_examples=10_000, test_examples=2_000),
         memorise=TrainSettings(image_size=65, epochs=60, batch_size=32, optimizer="adam", lr=2e-3, schedule="cosine",
                                train_examples=500, test_examples=1_000),
-        paper_sgd_lr=EIGHTH_WIDTH_SGD_LR,
-        experiment_net=EIGHTH_WIDTH, max_seed_std=0.015,
+        paper_sgd_lr=EIGHTH_WIDTH_SGD_LR, experiment_net=EIGHTH_WIDTH, max_seed_std=0.015,
         measurement=MeasurementSettings(matmul_size=2048, step_batch=32, repeats=3, timing_batches=30),
         book_comparison=TrainSettings(image_size=65, epochs=1, batch_size=128, optimizer="sgd", lr=0.05,
                                       train_examples=5_120, test_examples=1_000),
-        first_layer_std=FIRST_LAYER_INIT_STD,
-        expected={"AlexNet": (0.8, 1.0), "ablation baseline": (0.80, 0.95),
-                  **_BASELINES_FULL},
+        start=FIRST_LAYER_INIT_STD,
+        expected={"AlexNet": (0.8, 1.0), "ablation baseline": (0.80, 0.95), **_BASELINES_FULL},
     ),
     "gpu": Profile(
-        "gpu", "the book's configuration: 224x224 images, all 60,000, 10 epochs",
+        "gpu", "the book's recipe: 224x224 images, all 60,000, 10 epochs, SGD at 0.01 from a Xavier start",
         training=TrainSettings(image_size=224, epochs=10, batch_size=128, optimizer="sgd", lr=0.01),
         baselines=BaselineSettings(train_examples=None, svm_train_examples=10_000, cnn_epochs=5),
         ablation=TrainSettings(image_size=224, epochs=6, batch_size=128, optimizer="adam", lr=1e-3, schedule="cosine",
                                train_examples=10_000, test_examples=5_000),
         memorise=TrainSettings(image_size=224, epochs=60, batch_size=32, optimizer="adam", lr=1e-3, schedule="cosine",
                                train_examples=500, test_examples=2_000),
-        paper_sgd_lr=0.01,
-        experiment_net={}, max_seed_std=0.015,  # the book's AlexNet, full width
+        paper_sgd_lr=0.01, experiment_net={}, max_seed_std=0.015,  # experiment_net {}: the book's AlexNet, full width
         measurement=MeasurementSettings(matmul_size=8192, step_batch=128, repeats=10, timing_batches=60),
         book_comparison=TrainSettings(image_size=224, epochs=1, batch_size=128, optimizer="sgd", lr=0.01),
-        first_layer_std=None,  # PyTorch's default: plain SGD stalled from the small start (FIRST_LAYER_INIT_STD)
-        expected={"AlexNet": (0.85, 1.0), "ablation baseline": (0.80, 1.0),
-                  **_BASELINES_FULL},
+        start="xavier",  # as the book's train_ch6: plain SGD at 0.01 does not get going from PyTorch's default start
+        expected={"AlexNet": (0.85, 1.0), "ablation baseline": (0.80, 1.0), **_BASELINES_FULL},
     ),
 }  # fmt: skip
 
@@ -191,24 +162,23 @@ def default_profile_name() -> str:
 def choose_profile(name: str | None = None) -> Profile:
     """The profile named by `name`, else $D2L_PROFILE, else the one the hardware suggests; `<name>-smoke` scales it down."""
     name = name or os.environ.get(PROFILE_ENV_VAR) or default_profile_name()
-    key = name.strip().lower()
-    smoke = key.endswith(SMOKE_SUFFIX)
-    base = key.removesuffix(SMOKE_SUFFIX)
+    base = name.strip().lower().removesuffix(SMOKE_SUFFIX)
     if base not in PROFILES:
         raise ValueError(
             f"unknown profile {name!r} (from ${PROFILE_ENV_VAR} or the argument); choose one of {', '.join(PROFILES)}, "
             f"or one of them followed by {SMOKE_SUFFIX} for its code path on a few tiny batches"
         )
-    return PROFILES[base].scaled_down() if smoke else PROFILES[base]
+    return PROFILES[base].scaled_down() if name.strip().lower().endswith(SMOKE_SUFFIX) else PROFILES[base]
 
 
 def profiles_table() -> list[dict[str, object]]:
-    """The profiles as rows, for display: purpose, then the training settings."""
+    """The profiles as rows, for display: purpose, the start (`Profile.start`), then the training settings."""
     rows = []
     for profile in PROFILES.values():
         settings = asdict(profile.training)
-        del settings["max_steps"]  # set by the plan (budget.py), never by a profile
-        settings["train_examples"] = settings["train_examples"] or "all"
-        settings["test_examples"] = settings["test_examples"] or "all"
-        rows.append({"name": profile.name, "purpose": profile.purpose, **settings})
+        del settings["max_steps"]  # set by the plan (runs.plan_training), never by a profile
+        for key in ("train_examples", "test_examples"):
+            settings[key] = settings[key] or "all"
+        start = "Xavier (the book's)" if profile.start == "xavier" else f"conv1 N(0, {profile.start})"
+        rows.append({"name": profile.name, "purpose": profile.purpose, "start": start, **settings})
     return rows

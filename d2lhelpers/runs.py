@@ -1,46 +1,151 @@
-"""The trained AlexNet of a profile: one seeded constructor, one train-and-save, and loading what was saved.
+"""A profile's AlexNet run: its seeded start, a plan that fits the time budget, trained and saved (notebooks 05, 06).
 
-Introduced in notebook 05 (training AlexNet); notebook 06 uses `trained_alexnet`, which loads what
-notebook 05 saved or trains it the same way, so that each notebook also runs on its own.
+The plan times a few steps here and sets `max_steps` to fit `time_budget_s`: with AVX2 only, a CPU trains 5x slower.
 """
 
 from __future__ import annotations
 
+import copy
+import math
+import time
 from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import torch
 from torch import nn
 
-from d2lhelpers.budget import plan_training, saved_plan
-from d2lhelpers.checkpoints import load_checkpoint, save_results
-from d2lhelpers.data import load_fashion_mnist
+from d2lhelpers.ablations import initialise
+from d2lhelpers.batches import batches
+from d2lhelpers.checkpoints import changed_settings, conv1_snapshots, load_checkpoint, save_results
+from d2lhelpers.data import display_path, load_fashion_mnist, results_folder
+from d2lhelpers.devices import Precision, autocast, choose_precision, memory_format, prepare_model, synchronize
 from d2lhelpers.models import AlexNet, alexnet
-from d2lhelpers.paths import display_path, results_folder
-from d2lhelpers.precision import Precision, choose_precision
-from d2lhelpers.profiles import FIRST_LAYER_INIT_STD, Profile  # the constant is re-exported: key 06 imports it from here
-from d2lhelpers.snapshots import conv1_snapshots
-from d2lhelpers.training import History, TrainSettings, train
+from d2lhelpers.profiles import Profile
+from d2lhelpers.training import History, TrainSettings, make_optimizer, train, train_step
+
+WARM_UP_STEPS, MEASURED_STEPS = 2, 5  # untimed steps first (allocations and kernel choice slow them), then timed ones
+IMAGENET_ALEXNET_FILE = "alexnet-owt-7be5be79.pth"  # torchvision's AlexNet_Weights.IMAGENET1K_V1
 
 
-def initial_alexnet(profile: Profile, seed: int = 0, first_layer_std: float | str | None = None) -> AlexNet:
-    """The AlexNet notebooks 05 and 06 start from: the profile's image size, weights drawn after manual_seed(seed),
-    conv1 redrawn from N(0, first_layer_std) with zero bias.
+@dataclass(frozen=True)
+class Plan:
+    """The settings to train with, and what they were chosen from."""
+    settings: TrainSettings  # with max_steps set when the budget limits the run
+    seconds_per_step: float
+    seconds_per_evaluation: float  # one pass over the test images, after each epoch
+    limited_by: str  # "the time budget", "the profile's epochs" or "the plan saved with the checkpoint"
+    n_train: int
 
-    `first_layer_std` None is the profile's choice, `profile.first_layer_std` (FIRST_LAYER_INIT_STD for the Adam
-    profiles ci and cpu, PyTorch's default for gpu); "default" keeps PyTorch's default (benchmarks/first_layer.py)."""
-    if first_layer_std is None:
-        first_layer_std = "default" if profile.first_layer_std is None else profile.first_layer_std
-    if first_layer_std != "default" and not (isinstance(first_layer_std, float | int) and first_layer_std > 0):
-        raise ValueError(f"first_layer_std is a positive number, 'default' or None, got {first_layer_std!r}")
+    @property
+    def steps(self) -> int:
+        return self.settings.total_steps(self.n_train)
+
+    def seconds_for(self, steps: int) -> float:
+        """The time of `steps` training steps plus one evaluation after each epoch they start."""
+        evaluations = math.ceil(steps / math.ceil(self.n_train / self.settings.batch_size))
+        return steps * self.seconds_per_step + evaluations * self.seconds_per_evaluation
+
+    @property
+    def estimated_seconds(self) -> float:
+        return self.seconds_for(self.steps)
+
+    def describe(self) -> str:
+        """One line: the steps, the epochs they make, the estimated time here, and what limited them."""
+        epochs = self.steps * self.settings.batch_size / self.n_train
+        return (f"{self.steps:,} steps of batch {self.settings.batch_size} ({epochs:.2f} epochs of {self.n_train:,} "
+                f"images), about {self.estimated_seconds / 60:.1f} min here ({self.seconds_per_step:.3f} s per step "
+                f"measured, {self.seconds_per_evaluation:.0f} s per evaluation); limited by {self.limited_by}")
+
+
+def plan_steps(settings: TrainSettings, n_train: int, seconds_per_step: float, seconds_per_evaluation: float) -> Plan:
+    """The most steps (at most the profile's epochs) whose estimated time fits `settings.time_budget_s`."""
+
+    def plan(max_steps: int | None, limited_by: str) -> Plan:
+        return Plan(replace(settings, max_steps=max_steps), seconds_per_step, seconds_per_evaluation, limited_by, n_train)
+
+    if settings.time_budget_s is None:
+        return plan(None, "the profile's epochs (it sets no time budget)")
+    per_epoch = math.ceil(n_train / settings.batch_size)
+    fitting = 1  # one step at least, however small the budget
+    for epochs in range(1, settings.epochs + 1):  # the evaluations to pay for depend on the epochs the steps start
+        room = settings.time_budget_s - epochs * seconds_per_evaluation
+        steps = min(epochs * per_epoch, math.floor(room / seconds_per_step))
+        if steps > (epochs - 1) * per_epoch:
+            fitting = max(fitting, steps)
+    if fitting >= settings.epochs * per_epoch:
+        return plan(None, "the profile's epochs")
+    return plan(fitting, "the time budget")
+
+
+def measure_seconds(net: nn.Module, images: torch.Tensor, labels: torch.Tensor, settings: TrainSettings,
+                    device: torch.device, precision: Precision | str, steps: int = MEASURED_STEPS,
+                    clock: Callable[[], float] = time.perf_counter) -> tuple[float, float]:
+    """Seconds per training step and per test image, timed on a copy of `net` after WARM_UP_STEPS untimed steps."""
+    trial = prepare_model(copy.deepcopy(net), device)
+    optimizer = make_optimizer(trial, settings)
+    rng = torch.get_rng_state()  # left as it was, as are the weights of `net`
+    needed = settings.batch_size * (WARM_UP_STEPS + steps)
+    if len(images) < needed:  # a tiny data set: its images again, so that every timed batch is full
+        copies = math.ceil(needed / len(images))
+        images, labels = images.repeat(copies, *[1] * (images.dim() - 1))[:needed], labels.repeat(copies)[:needed]
+    stream = batches(images, labels, settings.batch_size, settings.image_size, torch.Generator().manual_seed(0),
+                     settings.augment)  # made lazily, as in training: the timed steps include preparing their batches
+    for _ in range(WARM_UP_STEPS):
+        train_step(trial, optimizer, *next(stream), precision)
+    synchronize(device)
+    start = clock()
+    for _ in range(steps):
+        train_step(trial, optimizer, *next(stream), precision)
+    synchronize(device)
+    per_step = (clock() - start) / steps
+    trial.eval()
+    x, _ = next(batches(images, labels, 256, settings.image_size))
+    with torch.no_grad(), autocast(device, precision):
+        start = clock()
+        trial(memory_format(x)).argmax(dim=1).cpu()
+        synchronize(device)
+    per_image = (clock() - start) / len(x)
+    torch.set_rng_state(rng)
+    return per_step, per_image
+
+
+def saved_plan(checkpoint: Path | None, settings: TrainSettings) -> TrainSettings | None:
+    """The settings a checkpoint (or model.pt) was written with, when they are `settings` with a plan; else None."""
+    if checkpoint is None or not Path(checkpoint).is_file():
+        return None
+    saved = torch.load(checkpoint, map_location="cpu", weights_only=True, mmap=True)["settings"]  # not the weights
+    return TrainSettings(**saved) if set(changed_settings(saved, settings)) <= {"max_steps"} else None
+
+
+def plan_training(net: nn.Module, data, settings: TrainSettings, device: torch.device, precision: Precision | str,
+                  checkpoint: Path | None = None) -> Plan:
+    """Measure the speed here and plan the run to `settings.time_budget_s` (or keep the checkpoint's plan)."""
+    n_train = settings.train_examples or len(data.train_images)
+    n_test = settings.test_examples or len(data.test_images)
+    images = data.train_images[: max(settings.batch_size * (WARM_UP_STEPS + MEASURED_STEPS), 256)].to(device)
+    per_step, per_image = measure_seconds(net, images, data.train_labels[: len(images)].to(device), settings, device,
+                                          precision)
+    if (resumed := saved_plan(checkpoint, settings)) is not None:
+        return Plan(resumed, per_step, per_image * n_test, "the plan saved with the checkpoint", n_train)
+    return plan_steps(settings, n_train, per_step, per_image * n_test)
+
+
+def initial_alexnet(profile: Profile, seed: int = 0, start: float | str | None = None, **options) -> AlexNet:
+    """The AlexNet notebooks 05 and 06 start from, drawn after manual_seed(seed), from `start` (None: `profile.start`);
+    `options` go to `alexnet` (a narrower network for a scaled check)."""
+    start = profile.start if start is None else start
+    if start not in ("xavier", "default") and not (isinstance(start, float | int) and start > 0):
+        raise ValueError(f"start is a positive number, 'xavier', 'default' or None, got {start!r}")
     torch.manual_seed(seed)
-    net = alexnet(num_classes=10, in_channels=1, image_size=profile.training.image_size)
-    if first_layer_std == "default":
-        return net
-    conv1 = net[0]
-    with torch.no_grad():
-        conv1.weight.normal_(0.0, float(first_layer_std))
-        conv1.bias.zero_()
+    net = alexnet(num_classes=10, in_channels=1, image_size=options.pop("image_size", profile.training.image_size),
+                  **options)
+    if start == "xavier":  # every layer, as the book's train_ch6
+        return initialise(net, "xavier")
+    if start != "default":  # conv1 from N(0, start), bias 0; the other layers keep PyTorch's default
+        with torch.no_grad():
+            net[0].weight.normal_(0.0, float(start))
+            net[0].bias.zero_()
     return net
 
 
@@ -52,28 +157,27 @@ def run_name(profile: Profile) -> str:
 def train_and_save(net: nn.Module, settings: TrainSettings, device: torch.device, name: str, data=None,
                    precision: Precision | str | None = None, on_epoch_end: Callable[[History], None] | None = None,
                    extra: dict | None = None) -> History:
-    """Train with a checkpoint in results/<name>/ (resuming it), then save model.pt and results.json unless interrupted.
+    """Train with a checkpoint in results/<name>/ (resuming it), keeping conv1 at a few steps; save the run there.
 
-    conv1's filters are kept at a few early steps and at the end of every epoch (`snapshots.py`), in both files."""
+    A run that its time budget limits is planned again after its first epoch, from that epoch's own speed."""
     folder = results_folder(name)
     data = data if data is not None else load_fashion_mnist()
     n_train = settings.train_examples or len(data.train_images)
     snapshots = conv1_snapshots(net, settings, n_train)
+    budget_limited = settings.max_steps is not None and settings.time_budget_s is not None
     history = train(net, data, settings, device, checkpoint=folder / "checkpoint.pt", precision=precision,
-                    on_epoch_end=on_epoch_end, snapshots=snapshots)
+                    on_epoch_end=on_epoch_end, snapshots=snapshots,
+                    replan=(lambda step_s, eval_s: plan_steps(settings, n_train, step_s, eval_s)) if budget_limited else None)
+    if history.replanned:
+        settings = replace(settings, max_steps=history.replanned["max_steps"])
     if not history.interrupted:
-        save_results(folder, net, history, settings,
-                     {"test_acc": history.last("test_acc"), "precision": history.precision, "device": str(device),
-                      **(extra or {})}, snapshots)
+        save_results(folder, net, history, settings, {"test_acc": history.last("test_acc"), "precision": history.precision,
+                                                      "device": str(device), **(extra or {})}, snapshots)
     return history
 
 
 def trained_alexnet(profile: Profile, device: torch.device) -> tuple[AlexNet, str]:
-    """The profile's trained AlexNet (on the CPU, in eval mode) and a sentence saying where it came from.
-
-    Loads results/alexnet-<profile>/model.pt when notebook 05 saved one with these settings (and its plan);
-    otherwise plans and trains it now exactly as notebook 05 does (resuming its checkpoint if there is one) and saves it.
-    """
+    """The profile's trained AlexNet (CPU, eval mode), as notebook 05 saved it or trained now as it does; where from."""
     folder = results_folder(run_name(profile))
     net = initial_alexnet(profile)
     if (folder / "model.pt").is_file():  # from other settings: a clear error naming them, and nothing overwritten
@@ -83,16 +187,12 @@ def trained_alexnet(profile: Profile, device: torch.device) -> tuple[AlexNet, st
     precision = choose_precision(net, profile.training.image_size, device, profile.training.batch_size)
     plan = plan_training(net, data, profile.training, device, precision, checkpoint=folder / "checkpoint.pt")
     print(f"plan: {plan.describe()}")
-    history = train_and_save(net, plan.settings, device, run_name(profile), data, precision,
-                             extra={"profile": profile.name})
+    history = train_and_save(net, plan.settings, device, run_name(profile), data, precision, extra={"profile": profile.name})
     if history.interrupted:
         raise KeyboardInterrupt("training was interrupted; run the cell again to resume it")
     return net.cpu().eval(), (f"no saved model for the {profile.name} profile, so it was trained here as notebook 05 "
                               f"does ({history.last('elapsed_s') / 60:.1f} min) and saved to "
                               f"{display_path(folder / 'model.pt')}")
-
-
-IMAGENET_ALEXNET_FILE = "alexnet-owt-7be5be79.pth"  # torchvision's AlexNet_Weights.IMAGENET1K_V1
 
 
 def imagenet_alexnet_path() -> Path:
@@ -101,15 +201,11 @@ def imagenet_alexnet_path() -> Path:
 
 
 def imagenet_alexnet() -> nn.Module | None:
-    """torchvision's ImageNet-trained AlexNet when its weights are already on this machine, else None.
-
-    Never downloads: `torchvision.models.alexnet(weights="IMAGENET1K_V1")` does that (233 MB).
-    """
+    """torchvision's ImageNet-trained AlexNet when its weights (233 MB) are on this machine, else None; never downloads."""
     import torchvision
 
-    path = imagenet_alexnet_path()
-    if not path.is_file():
+    if not imagenet_alexnet_path().is_file():
         return None
     net = torchvision.models.alexnet()
-    net.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
+    net.load_state_dict(torch.load(imagenet_alexnet_path(), map_location="cpu", weights_only=True))
     return net.eval()

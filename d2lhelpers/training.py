@@ -1,11 +1,7 @@
-"""The training loop: one step, one epoch, evaluation, and `train`, which adds checkpoints and resumption.
+"""The training loop: one step, one epoch, evaluation, and `train`, which checkpoints and resumes (notebook 05).
 
-Introduced in notebook 05 (training AlexNet), which writes the same epoch loop out by hand first. Compared with the
-book's `d2l.train_ch6`, `train` keeps the weights it is given, works with any number of batches, counts examples/s
-end to end, trains in the precision the hardware suits (`precision.py`), stops at a planned step (`budget.py`) and
-writes a checkpoint after every epoch (`checkpoints.py`): an interrupted run keeps its history and resumes. It can
-keep a layer's filters at chosen steps (`snapshots.py`). The module is longer than 250 lines because the loop, its
-resumption and what it records share one state.
+Unlike the book's `d2l.train_ch6`, `train` keeps the weights it is given, trains in the precision the hardware suits,
+stops at a planned step and checkpoints every epoch: an interrupted run resumes.
 """
 
 from __future__ import annotations
@@ -14,8 +10,9 @@ import math
 import os
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from itertools import islice
-from dataclasses import dataclass, field
+from typing import Any
 from pathlib import Path
 
 import torch
@@ -23,21 +20,19 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from d2lhelpers.batches import batches, model_ready
-from d2lhelpers.checkpoints import load_checkpoint, out_of_memory_error, restore_rng_states, save_checkpoint
-from d2lhelpers.devices import is_out_of_memory, memory_format, prepare_model, to_device
+from d2lhelpers.checkpoints import (FilterSnapshots, load_checkpoint, out_of_memory_error, restore_rng_states,
+                                    save_checkpoint, snapshot_steps)
+from d2lhelpers.data import display_path
+from d2lhelpers.devices import (Precision, as_precision, autocast, choose_precision, forward_loss, is_out_of_memory,
+                                make_scaler, memory_format, prepare_model, to_device)
 from d2lhelpers.models import check_input_size
-from d2lhelpers.paths import display_path
-from d2lhelpers.precision import Precision, as_precision, autocast, choose_precision, forward_loss, make_scaler
-from d2lhelpers.snapshots import FilterSnapshots
 
 OPTIMIZERS = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam}
-SCHEDULES = ("constant", "cosine")
 
 
 @dataclass(frozen=True)
 class TrainSettings:
     """What a training run does; a run profile (profiles.py) fills these in."""
-
     image_size: int = 224
     epochs: int = 10
     batch_size: int = 128
@@ -50,13 +45,13 @@ class TrainSettings:
     test_examples: int | None = None
     augment: bool = False
     seed: int = 0
-    time_budget_s: float | None = None  # plan the run to fit this many seconds of training (budget.py); None: all epochs
-    max_steps: int | None = None  # the plan: stop after this many steps (within `epochs`); None: every step of every epoch
+    time_budget_s: float | None = None  # plan the run to fit this many seconds of training; None: all epochs
+    max_steps: int | None = None  # the plan: stop after this many steps (within `epochs`); None: every step
 
     def __post_init__(self) -> None:
         if self.optimizer not in OPTIMIZERS:
             raise ValueError(f"unknown optimizer {self.optimizer!r}: choose 'sgd' or 'adam'")
-        if self.schedule not in SCHEDULES:
+        if self.schedule not in ("constant", "cosine"):
             raise ValueError(f"unknown schedule {self.schedule!r}: choose 'constant' or 'cosine'")
         for name in ("image_size", "epochs", "batch_size"):
             if getattr(self, name) < 1:
@@ -79,13 +74,13 @@ class TrainSettings:
 
 @dataclass
 class History:
-    """Per-epoch metrics of a run; `interrupted` is True when the run was stopped by the reader."""
-
+    """Per-epoch metrics of a run; `interrupted` is True when the reader stopped it."""
     epochs: list[dict[str, float]] = field(default_factory=list)
     precision: str = "fp32"
     device: str = "cpu"
     interrupted: bool = False
     precision_reason: str = ""
+    replanned: dict[str, object] = field(default_factory=dict)  # the plan revised after the first epoch, if it was
 
     def last(self, key: str) -> float:
         if not self.epochs:
@@ -94,7 +89,7 @@ class History:
 
 
 def make_optimizer(net: nn.Module, settings: TrainSettings) -> torch.optim.Optimizer:
-    """SGD (the book's, with the settings' momentum) or Adam, with weight decay; fused kernels where the device has them."""
+    """SGD (with the settings' momentum) or Adam, with weight decay; fused kernels where the device has them."""
     options: dict[str, float] = {"lr": settings.lr, "weight_decay": settings.weight_decay}
     if settings.optimizer == "sgd":
         options["momentum"] = settings.momentum
@@ -117,34 +112,25 @@ def set_learning_rate(optimizer: torch.optim.Optimizer, lr: float) -> None:
         group["lr"] = lr
 
 
-def train_step(net: nn.Module, optimizer: torch.optim.Optimizer | None, x: torch.Tensor, y: torch.Tensor,
+def train_step(net: nn.Module, optimizer: torch.optim.Optimizer, x: torch.Tensor, y: torch.Tensor,
                precision: Precision | str, scaler: torch.amp.GradScaler | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-    """One step on a batch: forward and loss (autocast), backward, and the optimizer's step (none when it is None).
-
-    With an enabled `scaler` (fp16) the loss is scaled before backward and the step skipped on overflow.
-    Returns the detached loss and logits.
-    """
+    """One optimizer step on a batch (skipped by an fp16 `scaler` on overflow): the detached loss and logits."""
     loss, logits = forward_loss(net, x, y, precision)
-    if optimizer is not None:
-        optimizer.zero_grad(set_to_none=True)
+    optimizer.zero_grad(set_to_none=True)
     if scaler is not None and scaler.is_enabled():
         scaler.scale(loss).backward()
-        if optimizer is not None:
-            scaler.step(optimizer)
-            scaler.update()
+        scaler.step(optimizer)
+        scaler.update()
     else:
         loss.backward()
-        if optimizer is not None:
-            optimizer.step()
+        optimizer.step()
     return loss.detach(), logits.detach()
 
 
 def train_one_epoch(net: nn.Module, optimizer: torch.optim.Optimizer, scaler: torch.amp.GradScaler | None,
                     images: torch.Tensor, labels: torch.Tensor, settings: TrainSettings, epoch: int,
                     precision: Precision | str, on_step: Callable[[int], None] | None = None) -> dict[str, float]:
-    """One pass over the training data (the loop notebook 05 writes out), stopping early at the plan's last step;
-    examples/s counts batch preparation too, and the progress bar estimates the time left in the whole run.
-    `on_step` is called with the number of steps done in the run after each step."""
+    """One pass over the training data, to the plan's last step; `on_step` gets the run's steps done after each."""
     net.train()
     generator = torch.Generator().manual_seed(settings.seed * 1000 + epoch)  # the same order when resumed
     steps_per_epoch = math.ceil(len(images) / settings.batch_size)
@@ -185,32 +171,13 @@ def evaluate(net: nn.Module, images: torch.Tensor, labels: torch.Tensor, image_s
     return (predicted == labels.cpu()).float().mean().item(), predicted
 
 
-def compile_or_fall_back(net: nn.Module, x: torch.Tensor, y: torch.Tensor, precision: Precision) -> tuple[nn.Module, str]:
-    """`torch.compile(net)`, compiled now on one batch (no update); `net` itself, and why, when compiling fails."""
-    try:
-        compiled = torch.compile(net)
-        train_step(compiled, None, x, y, precision)
-        return compiled, "compiled with torch.compile"
-    except Exception as error:  # any compiler failure (no C++ compiler, unsupported op, ...): run eagerly
-        if is_out_of_memory(error):
-            raise
-        return net, f"torch.compile failed ({type(error).__name__}: {str(error).splitlines()[0][:120]}); running eagerly"
-    finally:
-        net.zero_grad(set_to_none=True)
-
-
 def train(net: nn.Module, data, settings: TrainSettings, device: torch.device, checkpoint: Path | None = None,
           precision: Precision | str | None = None, on_epoch_end: Callable[[History], None] | None = None,
-          compile: bool = False, snapshots: FilterSnapshots | None = None) -> History:
-    """Train `net` on `data` (a FashionMNIST of uint8 tensors) and evaluate after every epoch.
-
-    With a `checkpoint` path, a run resumes from the last finished epoch stored there (which must come
-    from the same settings), and writes it again after each epoch. Ctrl-C (KeyboardInterrupt) stops the
-    run cleanly: the history so far is returned, with `interrupted=True`. Running out of memory raises a
-    TrainingError that suggests smaller settings and keeps the history (`error.history`) and checkpoint.
-    `compile=True` tries `torch.compile` and falls back to eager execution, saying why, if it fails. `snapshots`
-    keeps a layer's filters at its steps, in the checkpoint too.
-    """
+          snapshots: FilterSnapshots | None = None, replan: Callable[[float, float], Any] | None = None) -> History:
+    """Train `net` on `data` (a FashionMNIST), evaluating after every epoch; resume and write the `checkpoint` if given.
+    Ctrl-C returns the history so far (`interrupted=True`); running out of memory raises a TrainingError.
+    `replan(seconds per step, seconds per evaluation)`, called once after a whole first epoch, returns the plan
+    (runs.Plan) for the whole run at the speed that epoch measured: the rest of the run follows it."""
     check_input_size(net, settings.image_size)
     n_train = settings.train_examples or len(data.train_images)
     n_test = settings.test_examples or len(data.test_images)
@@ -223,36 +190,38 @@ def train(net: nn.Module, data, settings: TrainSettings, device: torch.device, c
         chosen = as_precision(precision) if precision is not None else choose_precision(
             net, settings.image_size, device, settings.batch_size)
         history.precision, history.precision_reason = chosen.name, chosen.reason
-        model = net
-        if compile:
-            x, y = next(batches(train_x, train_y, settings.batch_size, settings.image_size))
-            model, how = compile_or_fall_back(net, x, y, chosen)
-            print(how)
         torch.manual_seed(settings.seed)  # dropout's masks
-        optimizer = make_optimizer(net, settings)
-        scaler = make_scaler(device, chosen)
-
+        optimizer, scaler = make_optimizer(net, settings), make_scaler(device, chosen)
         if checkpoint is not None and Path(checkpoint).is_file():
             saved = load_checkpoint(Path(checkpoint), net, settings)
             optimizer.load_state_dict(saved["optimizer"])
-            if saved.get("scaler") and scaler.is_enabled():
+            if saved["scaler"] and scaler.is_enabled():
                 scaler.load_state_dict(saved["scaler"])
             done = len(saved["history"]["epochs"])
             if done < planned:  # the remaining epochs train in the precision chosen now
                 saved["history"] |= {"precision": chosen.name, "precision_reason": chosen.reason, "device": str(device)}
             history = History(**{**saved["history"], "interrupted": False})
             restore_rng_states(saved["rng"])
-            if snapshots is not None and saved.get("snapshots"):
+            if snapshots is not None and saved["snapshots"]:
                 snapshots.load_state_dict(saved["snapshots"])
             print(f"Resuming from {display_path(checkpoint)}: {done} of {planned} epochs already done"
                   + (" (nothing left to train; delete the file to train again)." if done >= planned else "."))
-
         start = time.perf_counter() - (history.epochs[-1]["elapsed_s"] if history.epochs else 0.0)
-        for epoch in range(len(history.epochs), planned):
-            metrics = train_one_epoch(model, optimizer, scaler, train_x, train_y, settings, epoch, chosen, snapshots)
-            metrics["test_acc"], _ = evaluate(model, test_x, test_y, settings.image_size, chosen)
+        while (epoch := len(history.epochs)) < planned:  # a re-plan after the first epoch may change `planned`
+            metrics = train_one_epoch(net, optimizer, scaler, train_x, train_y, settings, epoch, chosen, snapshots)
+            metrics["test_acc"], _ = evaluate(net, test_x, test_y, settings.image_size, chosen)
             metrics["elapsed_s"] = time.perf_counter() - start  # training and evaluation so far
             history.epochs.append(metrics)
+            per_epoch = math.ceil(n_train / settings.batch_size)
+            if replan is not None and epoch == 0 and metrics["steps"] == per_epoch:
+                plan = replan(metrics["seconds"] / per_epoch, metrics["elapsed_s"] - metrics["seconds"])
+                steps = plan.settings.max_steps
+                settings = replace(settings, max_steps=steps and max(steps, per_epoch))  # never fewer than done
+                planned = settings.epochs_to_run(n_train)
+                history.replanned = {"max_steps": settings.max_steps, "steps": settings.total_steps(n_train),
+                                     "estimated_s": plan.estimated_seconds, "plan": plan.describe()}
+                if snapshots is not None:  # the run's last step may have moved
+                    snapshots.steps = frozenset(snapshot_steps(per_epoch, settings.total_steps(n_train)))
             if checkpoint is not None:
                 save_checkpoint(Path(checkpoint), net, optimizer, settings, history, scaler, snapshots)
             if on_epoch_end is not None:

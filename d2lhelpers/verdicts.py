@@ -1,14 +1,7 @@
-"""The series' one verdict rule: is a difference between two seeded variants larger than the seeds' noise?
+"""The series' one verdict rule: Welch's 95% interval for the difference of two seeded variants' means (07).
 
-Introduced in notebook 07 (what made AlexNet work) and used by notebook 08 and every answer key. Welch's t
-on the per-seed values (the seeds both variants have) gives a 95% interval for the difference of the means. The difference is real when the
-interval excludes 0; otherwise it is a null result, and the interval bounds the effect the run rules out.
-A variant that did not learn (a non-finite loss, or one class predicted for most test images) is reported
-as such and never compared. A borderline difference is settled with more seeds (`Verdict.borderline`).
-
-Notebook 01's pipelines run once each (an SVM has no seed to vary), so the only noise is the test set's:
-`compare_accuracies` asks whether the difference lies beyond 2 standard errors (about 95%) of the two
-test sets' binomial noise. The same rule, for single runs: an interval that excludes 0.
+Real when it excludes 0, else a null result that bounds the effect; a variant that did not learn is never compared.
+Notebook 01's single runs get the same rule on the test sets' binomial noise.
 """
 
 from __future__ import annotations
@@ -16,7 +9,7 @@ from __future__ import annotations
 import math
 import statistics
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any
 
 from scipy import stats
 
@@ -27,40 +20,34 @@ WHAT = {"test_acc": "test accuracy", "train_acc": "train accuracy", "gap": "gap"
 
 
 def failure(summary: dict[str, object]) -> str | None:
-    """Why a seeded variant (train_seeds' summary) did not learn, or None when every seed trained.
-
-    Checks each seed: a non-finite training loss (it diverged), or one class predicted for at least CONSTANT_SHARE
-    of the test images (a constant prediction). Runs without the prediction share fall back to test accuracy < 0.2.
-    """
+    """Why a seeded variant did not learn (a non-finite loss, or one class predicted), or None when every seed did."""
     for run in summary["runs"]:
-        seed = run.get("seed", "?")
         losses = [epoch["train_loss"] for epoch in run["history"].epochs] if "history" in run else []
         if not all(math.isfinite(loss) for loss in losses):
-            return f"its training loss became non-finite on seed {seed}: it diverged"
+            return f"its training loss became non-finite on seed {run['seed']}: it diverged"
         share = run.get("top_class_share")
         if share is not None and share >= CONSTANT_SHARE:
             loss = f" (training loss {losses[-1]:.2f}; ln 10 = 2.30 is a uniform guess)" if losses else ""
-            return f"on seed {seed} it predicts one class for {share:.0%} of the test images{loss}: it did not learn"
-        if share is None and run["test_acc"] < 0.2:
-            return f"on seed {seed} its test accuracy is {run['test_acc']:.3f}, at chance: it did not learn"
+            return f"on seed {run['seed']} it predicts one class for {share:.0%} of the test images{loss}: it did not learn"
     return None
 
 
-def paired_values(changed: dict[str, object], reference: dict[str, object], key: str) -> tuple[list[float], list[float]]:
-    """The per-seed values of `key` of two seeded summaries, on the seeds both have (all, for runs without seeds).
+def shared_seeds(*summaries: dict[str, object]) -> list[int]:
+    """The seeds every seeded summary has, in the first one's order: what a verdict compares on."""
+    seeds = [[run["seed"] for run in summary["runs"]] for summary in summaries]
+    return [seed for seed in seeds[0] if all(seed in other for other in seeds[1:])]
 
-    A variant that got extra seeds in one comparison is judged on the shared seeds in every other one, so that
-    a comparison gives the same numbers in every section and notebook that makes it.
-    """
-    by_seed = [{run.get("seed", i): float(run[key]) for i, run in enumerate(summary["runs"])} for summary in (changed, reference)]
-    shared = [seed for seed in by_seed[0] if seed in by_seed[1]]
-    return [by_seed[0][s] for s in shared], [by_seed[1][s] for s in shared]
+
+def paired_values(changed: dict[str, object], reference: dict[str, object], key: str) -> tuple[list[float], list[float]]:
+    """The per-seed values of `key` of two seeded summaries, on their `shared_seeds`."""
+    by_seed = [{run["seed"]: float(run[key]) for run in summary["runs"]} for summary in (changed, reference)]
+    seeds = shared_seeds(changed, reference)
+    return [by_seed[0][s] for s in seeds], [by_seed[1][s] for s in seeds]
 
 
 @dataclass(frozen=True)
 class Verdict:
     """One comparison, `changed` minus `reference`, of `key` over the seeds."""
-
     changed: str
     reference: str
     key: str
@@ -121,13 +108,6 @@ def welch_interval(a: list[float], b: list[float], confidence: float = CONFIDENC
     return difference - half, difference + half
 
 
-class MeasuredOnce(Protocol):
-    """A result measured once on a test set: notebook 01's PipelineResult."""
-
-    accuracy: float
-    test_examples: int
-
-
 def accuracy_standard_error(accuracy: float, test_examples: int) -> float:
     """Standard error of a test accuracy from `test_examples` images (binomial): how much the test set alone moves it."""
     if not 0.0 <= accuracy <= 1.0:
@@ -137,18 +117,14 @@ def accuracy_standard_error(accuracy: float, test_examples: int) -> float:
     return math.sqrt(accuracy * (1.0 - accuracy) / test_examples)
 
 
-def accuracy_gap(a: MeasuredOnce, b: MeasuredOnce) -> tuple[float, float]:
-    """a's accuracy minus b's, and the standard error of that difference from the two test sets' sizes."""
+def accuracy_gap(a: Any, b: Any) -> tuple[float, float]:
+    """a's accuracy minus b's (PipelineResults, measured once), and the standard error of that difference."""
     spread = math.hypot(accuracy_standard_error(a.accuracy, a.test_examples),
                         accuracy_standard_error(b.accuracy, b.test_examples))
     return a.accuracy - b.accuracy, spread
 
 
-def compare_accuracies(a: MeasuredOnce, b: MeasuredOnce, z: float = 2.0) -> str:
-    """'above', 'below' or 'level with': a's accuracy against b's, level when within z standard errors (notebook 01)."""
-    if z < 0:
-        raise ValueError(f"z counts standard errors and cannot be negative, got {z}")
+def compare_accuracies(a: Any, b: Any) -> str:
+    """'above', 'below' or 'level with': a's accuracy against b's, level when within 2 standard errors (notebook 01)."""
     gap, spread = accuracy_gap(a, b)
-    if abs(gap) <= z * spread:
-        return "level with"
-    return "above" if gap > 0 else "below"
+    return "level with" if abs(gap) <= 2 * spread else "above" if gap > 0 else "below"

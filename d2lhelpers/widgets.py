@@ -1,10 +1,6 @@
 """Interactive figures that say what they are without a kernel, and keep their drawing in their cell (03, 06).
 
-A widget's saved output is only its repr (`interactive(children=(IntSlider(...` ) wherever no kernel
-renders it: GitHub's viewer, Colab before the cell runs, an untrusted JupyterLab. `show_widget` saves a
-short sentence in its place. `interact_in_place` redraws into an Output widget by setting its outputs
-directly, so a figure cannot escape to JupyterLab's log console however fast the sliders move.
-ipywidgets is imported only when a widget is made: importing this module never needs it.
+Where no kernel renders a widget, a sentence is saved in place of its repr; ipywidgets is imported only when needed.
 """
 
 from __future__ import annotations
@@ -26,22 +22,14 @@ def widget_bundle(widget: Any, note: str) -> dict[str, Any]:
     """The widget's live view, with `note` as its plain text and HTML (what is shown where no kernel renders it)."""
     if not note.strip():
         raise ValueError("note is empty: say what the widget does and that running the cell brings it to life")
-    bundle = getattr(widget, "_repr_mimebundle_", lambda: None)()
-    view = (bundle or {}).get(VIEW)
+    view = (getattr(widget, "_repr_mimebundle_", lambda: None)() or {}).get(VIEW)
     if view is None:
         raise TypeError(f"{type(widget).__name__} has no widget view: pass an ipywidgets widget, e.g. a VBox")
     return {VIEW: view, "text/plain": note, "text/html": f"<p><em>{html.escape(note)}</em></p>"}
 
 
-def show_widget(widget: Any, note: str) -> None:
-    """Display `widget`, saved with `note` instead of its repr."""
-    from IPython.display import display
-
-    display(widget_bundle(widget, note), raw=True)
-
-
 def captured_outputs(function: Callable[..., Any], **kwargs: Any) -> tuple[dict[str, Any], ...]:
-    """What `function(**kwargs)` prints and displays (plt.show() included), as notebook outputs; its figures are closed."""
+    """What `function(**kwargs)` prints and displays, as notebook outputs; the figures it drew are closed."""
     import matplotlib.pyplot as plt
     from IPython.utils.capture import capture_output
 
@@ -61,18 +49,18 @@ def captured_outputs(function: Callable[..., Any], **kwargs: Any) -> tuple[dict[
 
 def interact_in_place(function: Callable[..., Any], controls: dict[str, Any], note: str,
                       above: Sequence[Any] = ()) -> Any:
-    """Controls whose values are `function`'s arguments, and its output redrawn below them in one Output
-    widget: replaced whole at every change (no message routing, nothing left over). Returns the box shown."""
+    """Display `controls` (`function`'s arguments) over its output, redrawn whole at each change; return the box."""
     import ipywidgets as widgets
+    from IPython.display import display
 
     output = widgets.Output()
 
-    def redraw(_change: Any = None) -> None:
+    def redraw(_change: Any = None) -> None:  # outputs set directly: a fast slider cannot leak to JupyterLab's log
         output.outputs = captured_outputs(function, **{name: control.value for name, control in controls.items()})
 
     for control in controls.values():
         control.observe(redraw, names="value")
     redraw()
     box = widgets.VBox([*above, *controls.values(), widgets.HTML(f"<small>{html.escape(RUN_AGAIN)}</small>"), output])
-    show_widget(box, note)
+    display(widget_bundle(box, note), raw=True)
     return box

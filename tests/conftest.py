@@ -9,11 +9,11 @@ import repository
 
 def pytest_configure(config):
     """Every notebook kernel the tests start measures the text of each figure it shows (tests/figure_text.py)."""
-    config._figure_audit = figure_text.use_in_notebook_kernels()
+    figure_text.use_in_notebook_kernels()
 
 
 def pytest_unconfigure(config):
-    figure_text.stop_using(config._figure_audit)
+    figure_text.stop_using()
 
 
 @pytest.fixture

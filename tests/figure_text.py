@@ -1,4 +1,4 @@
-"""Readable figures (issue 23): the size on screen of every visible text of a matplotlib figure, and the audit
+"""Readable figures: the size on screen of every visible text of a matplotlib figure, and the audit
 that applies it to every figure a notebook shows while the tests run.
 
 A text's size on screen is its font size in points x dpi / 72 x the scale the figure is shown at. The inline
@@ -16,6 +16,7 @@ interactive cell (`interact_in_place`) are measured at the ends of each of its c
 
 from __future__ import annotations
 
+import atexit
 import io
 import os
 import shutil
@@ -153,8 +154,12 @@ def swept(interact_in_place, found: list[str]):
 
 
 def use_in_notebook_kernels() -> Path:
-    """Point IPYTHONDIR at a new folder whose start-up file installs the audit; return the folder."""
+    """Point IPYTHONDIR at a new folder whose start-up file installs the audit; return the folder.
+
+    The folder goes when this process exits, after any IPython shell a test makes in this process has written its
+    history there at exit (atexit calls the functions registered later first)."""
     folder = Path(tempfile.mkdtemp(prefix="d2l-figure-audit-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
     startup = folder / "profile_default" / "startup"
     startup.mkdir(parents=True)
     (startup / "00-figure-text.py").write_text(
@@ -174,11 +179,10 @@ def use_in_notebook_kernels() -> Path:
 _before: list[str | None] = []
 
 
-def stop_using(folder: Path) -> None:
-    """Undo `use_in_notebook_kernels`."""
+def stop_using() -> None:
+    """Undo `use_in_notebook_kernels`'s IPYTHONDIR (its folder goes when the process exits)."""
     previous = _before.pop() if _before else None
     if previous is None:
         os.environ.pop("IPYTHONDIR", None)
     else:
         os.environ["IPYTHONDIR"] = previous
-    shutil.rmtree(folder, ignore_errors=True)

@@ -7,13 +7,12 @@ import pytest
 import torch
 from torch import nn
 
-from d2lhelpers.ablations import (Experiment, initialise, layer_gradient_norms, on_seeds, shared_seeds, summarise,
-                                  summary_table, train_seeds, train_variant)
-from d2lhelpers.costs import count_parameters
+from d2lhelpers.ablations import (Experiment, initialise, layer_gradient_norms, on_seeds, summarise, summary_table,
+                                  train_seeds, train_variant)
 from d2lhelpers.data import FashionMNIST
-from d2lhelpers.models import alexnet, alexnet_2012
+from d2lhelpers.models import alexnet, alexnet_2012, count_parameters
 from d2lhelpers.training import TrainSettings
-from d2lhelpers.verdicts import Verdict, verdict
+from d2lhelpers.verdicts import Verdict, shared_seeds, verdict
 from synthetic import corner_squares
 
 
@@ -79,8 +78,6 @@ def test_train_variant_measures_both_accuracies_in_eval_mode(tmp_path, monkeypat
     assert (again["train_acc"], again["test_acc"]) == (result["train_acc"], result["test_acc"])
     assert again["history"].epochs == result["history"].epochs, "the finished run is reused, not trained again"
     assert result["gap"] == pytest.approx(result["train_acc"] - result["test_acc"])
-    table = summary_table([result])
-    assert list(table.columns) == ["train_acc", "test_acc", "gap", "minutes"] and table.index[0] == "tiny"
 
 
 def corner_data(n_train=96, n_test=64, seed=0) -> FashionMNIST:
@@ -112,6 +109,7 @@ def test_train_seeds_averages_over_seeds_that_change_the_weights(tmp_path, monke
     assert result["parameters"] == 28 * 28 * 2 + 2 and result["seeds"] == [0, 1, 2]
     table = summary_table([result])
     assert table.loc["a linear model", "test_acc"] == f"{result['test_acc']:.3f} ± {result['test_acc_std']:.3f}"
+    assert list(table.columns) == ["seeds", "train_acc", "test_acc", "gap", "parameters", "minutes, all seeds"]
     with pytest.raises(ValueError, match="at least two different seeds"):
         train_seeds("linear", make_net, corner_data(), settings, torch.device("cpu"), "seeds", seeds=(0, 0))
 

@@ -2,10 +2,11 @@
 
 1. A slide deck built by tools/build_slides.py opens from disk with no network: it has one slide per
    slide/subslide cell, a code cell's output is visible, and a screenshot lands in build/slides/.
-2. The student path: JupyterLab on localhost opens notebook 03, runs all its cells, and the layer-shape
-   table read from the page matches PyTorch. The server is always stopped.
-3. The output-size explorer of notebook 03: after Run All, moving its stride slider with the keyboard
-   reprints the output size, equal to the formula's for the new settings and to PyTorch's.
+2. The student path: JupyterLab, started as `./course lab` starts it, opens notebook 03 and runs all its cells;
+   the layer-shape table read from the page matches PyTorch, and moving the output-size explorer's sliders with
+   the keyboard reprints the output size, equal to the formula's for the new settings and to PyTorch's.
+3. The same JupyterLab opens the committed notebooks without widget errors, keeps a progress bar, stays quiet,
+   and draws the Chinese terms. One server serves every JupyterLab test, and it is always stopped.
 4. The slide show works in class: every slide of every deck (all notebooks, solutions included) fits a
    1280x720 screen with nothing cut off, and no slide shows a widget that a static deck cannot render;
    a synthetic deck with an over-long slide and a widget shows that the check sees both.
@@ -16,7 +17,9 @@ Without chromium these tests are skipped locally, and fail in CI (CI=true), wher
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
+import re
 import secrets
 import shutil
 import socket
@@ -28,12 +31,14 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from nbformat.sign import NotebookNotary
 from torch import nn
 
 from figure_text import SLIDE_BOX
+from repository import load_script
 
 from d2lhelpers.models import alexnet_features
-from d2lhelpers.shapes import spatial_sizes
+from d2lhelpers.shapes import conv_output_size, spatial_sizes
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -77,14 +82,21 @@ def first_stream_output(notebook: nbformat.NotebookNode) -> str:
     raise AssertionError("no printed output in the deck")
 
 
-def test_slide_deck_renders_offline(browser, load_script):
+@pytest.fixture(scope="module")
+def all_decks():
+    """The deck of every notebook (notebooks/[0-9]*.ipynb and notebooks/solutions/*.ipynb), built once."""
     slides = load_script("tools/build_slides.py")
+    paths = slides.notebooks()
+    names = [slides.deck_name(path) for path in paths]
+    assert len(set(names)) == len(names) and len(paths) >= 8, f"decks: {names}"
+    decks = slides.build(paths, BUILD / "slides")
+    return {slides.deck_name(path): (deck, slides.expected_slides(nbformat.read(path, as_version=4))) for path, deck in zip(paths, decks)}
+
+
+def test_slide_deck_renders_offline(browser, all_decks):
     path = ROOT / "notebooks" / "03_alexnet_layer_by_layer.ipynb"
-    out = BUILD / "slides"
-    deck = slides.build([path], out)[0]
-    notebook = nbformat.read(path, as_version=4)
-    expected = slides.expected_slides(notebook)
-    snippet = first_stream_output(notebook)
+    deck, expected = all_decks[path.stem]
+    snippet = first_stream_output(nbformat.read(path, as_version=4))
 
     page = browser.new_page(viewport={"width": 1280, "height": 800})
     remote = []
@@ -106,10 +118,11 @@ def test_slide_deck_renders_offline(browser, load_script):
     )
     assert slides["count"] == expected > 5
     page.goto(f"{deck.as_uri()}#/{slides['h']}/{slides['v']}")
-    page.wait_for_timeout(1000)  # the slide transition
-    assert page.locator("section.present").get_by_text(snippet, exact=False).first.is_visible()
-    page.screenshot(path=str(out / "03_alexnet_layer_by_layer.png"))
-    assert (out / "03_alexnet_layer_by_layer.png").stat().st_size > 10_000
+    # visible once the slide transition has brought it on screen
+    page.locator("section.present").get_by_text(snippet, exact=False).first.wait_for(state="visible", timeout=10_000)
+    screenshot = deck.parent / "03_alexnet_layer_by_layer.png"
+    page.screenshot(path=str(screenshot))
+    assert screenshot.stat().st_size > 10_000
     assert not remote, f"the deck fetched from the network: {remote[:3]}"
     page.close()
 
@@ -143,68 +156,13 @@ def wait_for_server(url: str, process: subprocess.Popen, log: Path, timeout: flo
     raise AssertionError(f"JupyterLab did not answer within {timeout} s:\n{log.read_text()[-2000:]}")
 
 
-@pytest.fixture
-def jupyterlab(tmp_path):
-    """JupyterLab serving a copy of notebook 03 (so that autosave never touches the committed one)."""
-    require_browser()
-    work = tmp_path / "notebooks"
-    work.mkdir()
-    shutil.copy(ROOT / "notebooks" / "03_alexnet_layer_by_layer.ipynb", work)
-    port, token = free_port(), secrets.token_hex(16)
-    env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
-           "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "workspaces"), "D2L_PROFILE": "ci"}
-    log = tmp_path / "jupyterlab.log"
-    with log.open("w") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "jupyterlab", "--no-browser", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
-             f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={work}", "--allow-root"],
-            stdout=output, stderr=subprocess.STDOUT, env=env, cwd=work,
-        )
-    try:
-        base = f"http://127.0.0.1:{port}"
-        wait_for_server(f"{base}/api/status?token={token}", process, log)
-        yield base, token
-    finally:
-        stop(process)
-
-
-def test_student_runs_notebook_03_in_jupyterlab(browser, jupyterlab):
-    base, token = jupyterlab
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    page.goto(f"{base}/lab/tree/03_alexnet_layer_by_layer.ipynb?token={token}")
-    page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=60_000)
-    run_all_cells_afresh(page)  # clears the committed outputs first, so a run that never starts cannot pass
-    assert page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']").count() == 0
-    assert page.locator(".jp-RenderedText[data-mime-type='application/vnd.jupyter.error']").count() == 0
-
-    table = page.locator(".jp-OutputArea-output table", has_text="formula").first
-    headers = [h.strip() for h in table.locator("thead th").all_text_contents()]
-    rows = [[c.strip() for c in row.locator("td").all_text_contents()] for row in table.locator("tbody tr").all()]
-    formula, pytorch = headers.index("formula") - 1, headers.index("PyTorch") - 1  # the first th is the index
-    layers = alexnet_features()
-    expected = [size for layer, size in zip(layers, spatial_sizes(layers, 224)) if isinstance(layer, (nn.Conv2d, nn.MaxPool2d))]
-    assert [int(row[pytorch]) for row in rows] == expected
-    assert all(row[formula] == row[pytorch] for row in rows)
-    BUILD.mkdir(exist_ok=True)
-    page.screenshot(path=str(BUILD / "jupyterlab-03.png"))
-    page.close()
-
-
-# --- Issue 15: JupyterLab as `./course lab` starts it (course.py's arguments), checked in the browser. ---
-# One server for these tests: the committed notebook 05, a notebook with a live progress bar, a widget
+# --- JupyterLab as `./course lab` starts it (course.py's arguments), checked in the browser. One server for
+# every JupyterLab test: copies of the committed notebooks 03 and 05, a notebook with a live progress bar, a widget
 # output saved without its state (the failure the tests must be able to see), and a Chinese term.
 
 WIDGET_ERROR = "Error displaying widget"
 PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden)"  # the notebook on show
-
-
-from nbformat.sign import NotebookNotary  # noqa: E402
-
-
-def load_course() -> dict:
-    import runpy
-
-    return runpy.run_path(str(ROOT / "course.py"), run_name="course")
+NOTEBOOK_03 = "03_alexnet_layer_by_layer.ipynb"
 
 
 def write_notebook(path: Path, cells: list) -> None:
@@ -214,14 +172,18 @@ def write_notebook(path: Path, cells: list) -> None:
 
 
 @pytest.fixture(scope="module")
-def course_lab(tmp_path_factory):
-    """JupyterLab started with `./course lab`'s settings on copies (autosave never touches the committed files)."""
+def lab(tmp_path_factory):
+    """JupyterLab started with `./course lab`'s settings on copies (autosave never touches the committed files).
+
+    Notebook 03 is there twice, as a student who cloned the series has it (untrusted): committed/, only opened,
+    and run/, which the student tests run."""
     require_browser()
     tmp = tmp_path_factory.mktemp("course-lab")
     work = tmp / "notebooks"
-    work.mkdir()
+    for folder in ("committed", "run"):
+        (work / folder).mkdir(parents=True)
+        shutil.copy(ROOT / "notebooks" / NOTEBOOK_03, work / folder)
     shutil.copy(ROOT / "notebooks" / "05_training_alexnet.ipynb", work)
-    shutil.copy(ROOT / "notebooks" / "03_alexnet_layer_by_layer.ipynb", work)  # its Chinese terms
     write_notebook(work / "progress.ipynb", [nbformat.v4.new_code_cell(
         "from tqdm.auto import tqdm\nfor step in tqdm(range(3), desc='epoch'):\n    pass")])
     stale = nbformat.v4.new_code_cell("print('bar')", execution_count=1)
@@ -231,7 +193,8 @@ def course_lab(tmp_path_factory):
     write_notebook(work / "stale_widget.ipynb", [stale])
     write_notebook(work / "terms.ipynb", [nbformat.v4.new_markdown_cell(
         "Pooling, 汇聚层 (huìjù céng); dropout, 暂退法. Math: $y = \\max(0, x)$")])
-    # trusted, as a notebook the student ran and saved is (JupyterLab shows widget views only in trusted ones)
+    # the top folder's notebooks trusted, as a notebook the student ran and saved is (JupyterLab shows widget views
+    # only in trusted ones)
     (tmp / "data").mkdir()
     notary = NotebookNotary(data_dir=str(tmp / "data"))
     for path in work.glob("*.ipynb"):
@@ -244,7 +207,7 @@ def course_lab(tmp_path_factory):
     env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(tmp / "runtime"), "JUPYTERLAB_WORKSPACES_DIR": str(tmp / "workspaces"),
            "JUPYTERLAB_SETTINGS_DIR": str(tmp / "user-settings"),
            "JUPYTER_DATA_DIR": str(tmp / "data"), "D2L_PROFILE": "ci", "TQDM_DISABLE": ""}
-    arguments = load_course()["lab_arguments"](notebooks=work, as_root=True)
+    arguments = load_script("course.py").lab_arguments(notebooks=work, as_root=True)
     log = tmp / "jupyterlab.log"
     with log.open("w") as output:
         process = subprocess.Popen(
@@ -258,31 +221,6 @@ def course_lab(tmp_path_factory):
         stop(process)
 
 
-def open_notebook(browser, base: str, token: str, name: str):
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    page.goto(f"{base}/lab/tree/{name}?reset&token={token}")  # reset: not the last test's tabs
-    page.wait_for_selector(f"{PANEL} .jp-Cell", timeout=60_000)
-    page.wait_for_timeout(3000)  # the widget manager renders (or fails to render) saved widget views
-    return page
-
-
-def api(base: str, token: str, path: str, method: str = "GET"):
-    import json
-
-    request = urllib.request.Request(f"{base}{path}?token={token}", method=method)
-    with urllib.request.urlopen(request, timeout=10) as response:
-        body = response.read()
-    return json.loads(body) if body else None
-
-
-def test_a_widget_saved_without_state_is_seen_as_an_error(browser, course_lab):
-    """The control: the check below does see the error that issue 15 reported."""
-    base, token, _ = course_lab
-    page = open_notebook(browser, base, token, "stale_widget.ipynb")
-    page.wait_for_selector(f"text={WIDGET_ERROR}", timeout=30_000)
-    page.close()
-
-
 def shown_outputs(cell: nbformat.NotebookNode) -> int:
     """How many outputs JupyterLab shows for a cell: it merges consecutive stream outputs of one name."""
     count, previous = 0, None
@@ -293,21 +231,66 @@ def shown_outputs(cell: nbformat.NotebookNode) -> int:
     return count
 
 
-def test_committed_notebook_05_opens_without_widget_errors(browser, course_lab):
-    base, token, work = course_lab
-    page = open_notebook(browser, base, token, "05_training_alexnet.ipynb")
-    cells = nbformat.read(work / "05_training_alexnet.ipynb", as_version=4).cells
+def open_notebook(browser, lab, name: str, viewport: dict | None = None, workspace: str = ""):
+    """A new page showing notebook `name` (relative to the server's folder), once every output saved in it is on
+    the page and the widget manager has rendered (or failed to render) its widget views."""
+    base, token, work = lab
+    saved = nbformat.read(work / name, as_version=4).cells
+    outputs = sum(shown_outputs(c) for c in saved if c.cell_type == "code")
+    page = browser.new_page(viewport=viewport or {"width": 1400, "height": 1000})
+    at = f"/workspaces/{workspace}" if workspace else ""  # a workspace of its own for a page kept open across tests
+    page.goto(f"{base}/lab{at}/tree/{name}?reset&token={token}")  # reset: not the last test's tabs
+    page.wait_for_selector(f"{PANEL} .jp-Cell", timeout=60_000)
+    page.wait_for_function(
+        """([panel, outputs]) => {
+            const shown = [...document.querySelectorAll(panel + ' .jp-OutputArea-output')];
+            return shown.length >= outputs && !shown.some(o => o.textContent.trim().startsWith('Loading widget'));
+        }""", arg=[PANEL, outputs], timeout=60_000)
+    return page
+
+
+def api(base: str, token: str, path: str, method: str = "GET"):
+    request = urllib.request.Request(f"{base}{path}?token={token}", method=method)
+    with urllib.request.urlopen(request, timeout=10) as response:
+        body = response.read()
+    return json.loads(body) if body else None
+
+
+def accept_kernel_dialog(page) -> None:
+    """Accept the "Select Kernel" dialog (Python 3) that JupyterLab can show on a loaded machine."""
+    dialog = page.locator(".jp-Dialog", has_text="Select Kernel")
+    if dialog.count():
+        dialog.locator(".jp-Dialog-button.jp-mod-accept").first.click()
+
+
+def wait_for_idle_kernel(page, timeout: float = 90) -> None:
+    """Until the notebook's kernel is up and idle, as JupyterLab's status bar shows it (at most `timeout` s)."""
+    deadline = time.monotonic() + timeout
+    while not page.get_by_text(re.compile(r"\| Idle")).count() and time.monotonic() < deadline:
+        accept_kernel_dialog(page)
+        page.wait_for_timeout(500)
+
+
+def test_a_widget_saved_without_state_is_seen_as_an_error(browser, lab):
+    """The control: the check below does see the error that a widget saved without its state shows."""
+    page = open_notebook(browser, lab, "stale_widget.ipynb")
+    page.wait_for_selector(f"text={WIDGET_ERROR}", timeout=30_000)
+    page.close()
+
+
+def test_committed_notebook_05_opens_without_widget_errors(browser, lab):
+    page = open_notebook(browser, lab, "05_training_alexnet.ipynb")  # every saved output is on the page
+    cells = nbformat.read(lab[2] / "05_training_alexnet.ipynb", as_version=4).cells
     assert page.locator(f"{PANEL} .jp-Cell").count() >= len(cells)  # every cell is on the page
-    outputs = sum(shown_outputs(c) for c in cells if c.cell_type == "code")
-    assert page.locator(f"{PANEL} .jp-OutputArea-output").count() >= outputs
     assert WIDGET_ERROR not in page.locator(PANEL).inner_text()
     page.close()
 
 
-def test_a_progress_bar_saved_in_lab_reopens_as_a_bar(browser, course_lab):
+def test_a_progress_bar_saved_in_lab_reopens_as_a_bar(browser, lab):
     """Run a tqdm loop live, save, stop the kernel, reopen: the bar comes back from the saved widget state."""
-    base, token, work = course_lab
-    page = open_notebook(browser, base, token, "progress.ipynb")
+    base, token, work = lab
+    page = open_notebook(browser, lab, "progress.ipynb")
+    wait_for_idle_kernel(page)  # a key pressed before the kernel is up can be lost
     page.locator(f"{PANEL} .jp-Cell").first.click()
     page.keyboard.press("Shift+Enter")
     page.wait_for_selector(".jp-OutputArea-output .widget-hprogress", timeout=60_000)
@@ -320,21 +303,23 @@ def test_a_progress_bar_saved_in_lab_reopens_as_a_bar(browser, course_lab):
     assert "application/vnd.jupyter.widget-state+json" in saved.metadata.get("widgets", {}), "widget state not saved"
     page.close()
     for session in api(base, token, "/api/sessions"):  # a fresh kernel knows nothing of the old bar
-        api(base, token, f"/api/sessions/{session['id']}", method="DELETE")
-    page = open_notebook(browser, base, token, "progress.ipynb")
+        if session["path"] == "progress.ipynb":
+            api(base, token, f"/api/sessions/{session['id']}", method="DELETE")
+    page = open_notebook(browser, lab, "progress.ipynb")  # the saved bar is on the page
     panel = page.locator(PANEL)
     assert WIDGET_ERROR not in panel.inner_text()
     assert page.locator(".jp-OutputArea-output .widget-hprogress").count() == 1 and "3/3" in panel.inner_text()
     page.close()
 
 
-def test_lab_is_quiet_and_flags_no_extension(browser, course_lab):
+def test_lab_is_quiet_and_flags_no_extension(browser, lab):
     """No news pop-up; every extension JupyterLab reports as not ok is switched off; MathJax still renders."""
-    import json
-
-    base, token, _ = course_lab
-    page = open_notebook(browser, base, token, "terms.ipynb")
-    page.wait_for_timeout(3000)  # the news question appears a moment after start-up
+    base, token, _ = lab
+    notification = api(base, token, "/lab/api/settings/@jupyterlab/apputils-extension:notification")
+    fetch_news = notification["settings"].get("fetchNews", notification["schema"]["properties"]["fetchNews"]["default"])
+    assert fetch_news == "false", f"fetchNews is {fetch_news!r}: JupyterLab asks about news while it is 'none'"
+    page = open_notebook(browser, lab, "terms.ipynb")
+    page.wait_for_timeout(3000)  # and on screen: the question would appear a moment after start-up
     toasts = page.locator(".Toastify__toast").all_text_contents()
     assert not [t for t in toasts if "news" in t.lower()], toasts
     config = json.loads(page.locator("#jupyter-config-data").text_content())
@@ -351,11 +336,10 @@ def extensions(base: str, token: str) -> list[dict]:
     return found[0] if found and isinstance(found[0], list) else found
 
 
-def test_chinese_terms_render_as_glyphs_not_boxes(browser, course_lab):
+def test_chinese_terms_render_as_glyphs_not_boxes(browser, lab):
     """Each character of a rendered Chinese term is drawn, in the cell's own font, as a distinct glyph:
     missing glyphs all draw as the same box (the control: two unassigned private-use characters)."""
-    base, token, _ = course_lab
-    page = open_notebook(browser, base, token, "03_alexnet_layer_by_layer.ipynb")
+    page = open_notebook(browser, lab, f"committed/{NOTEBOOK_03}")
     cell = page.locator(".jp-RenderedMarkdown", has_text="汇聚层").first  # 卷积层, 汇聚层, 全连接层 ...
     BUILD.mkdir(exist_ok=True)
     cell.screenshot(path=str(BUILD / "jupyterlab-chinese-terms.png"))
@@ -392,27 +376,17 @@ def run_all_cells_afresh(page, timeout: float = 180) -> None:
     click that comes before JupyterLab is ready (retried). Clearing first matters: the committed
     notebook's own execution counts would otherwise look like a finished run.
     """
-    import re
-
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
     def prompts() -> list[str]:
         return [p.strip() for p in page.locator(".jp-NotebookPanel .jp-CodeCell .jp-InputPrompt").all_text_contents()]
 
-    def accept_kernel_dialog() -> None:
-        dialog = page.locator(".jp-Dialog", has_text="Select Kernel")
-        if dialog.count():
-            dialog.locator(".jp-Dialog-button.jp-mod-accept").first.click()
-
     def menu(name: str, item: str) -> None:
-        accept_kernel_dialog()
+        accept_kernel_dialog(page)
         page.locator(".lm-MenuBar-item", has_text=name).first.click()
         page.locator(".lm-Menu-item", has_text=item).first.click()
 
-    deadline = time.monotonic() + 90  # a kernel that is up and idle
-    while not page.get_by_text(re.compile(r"\| Idle")).count() and time.monotonic() < deadline:
-        accept_kernel_dialog()
-        page.wait_for_timeout(500)
+    wait_for_idle_kernel(page)
     for _ in range(3):
         menu("Edit", "Clear Outputs of All Cells")
         try:
@@ -433,30 +407,47 @@ def run_all_cells_afresh(page, timeout: float = 180) -> None:
             break
         except PlaywrightTimeout:  # no cell queued: the click came too early
             page.keyboard.press("Escape")
-    notebook = nbformat.read(ROOT / "notebooks" / "03_alexnet_layer_by_layer.ipynb", as_version=4)
+    notebook = nbformat.read(ROOT / "notebooks" / NOTEBOOK_03, as_version=4)
     code_cells = sum(cell.cell_type == "code" for cell in notebook.cells)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        accept_kernel_dialog()
+        accept_kernel_dialog(page)
         if sum(p.startswith("[") and p[1:2].isdigit() for p in prompts()) == code_cells:
             return
         page.wait_for_timeout(1000)
     raise AssertionError(f"not every cell ran within {timeout} s: prompts {prompts()}")
 
 
-def test_output_size_explorer_follows_its_slider(browser, jupyterlab):
+
+@pytest.fixture(scope="module")
+def notebook_03_run(browser, lab):
+    """A page with notebook 03 after Run All in JupyterLab, shared by the tests that read or move what it shows."""
+    page = open_notebook(browser, lab, f"run/{NOTEBOOK_03}", workspace="run-03")
+    run_all_cells_afresh(page)  # clears the committed outputs first, so a run that never starts cannot pass
+    yield page
+    page.close()
+
+
+def test_student_runs_notebook_03_in_jupyterlab(notebook_03_run):
+    page = notebook_03_run
+    assert page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']").count() == 0
+    assert page.locator(".jp-RenderedText[data-mime-type='application/vnd.jupyter.error']").count() == 0
+
+    table = page.locator(".jp-OutputArea-output table", has_text="formula").first
+    headers = [h.strip() for h in table.locator("thead th").all_text_contents()]
+    rows = [[c.strip() for c in row.locator("td").all_text_contents()] for row in table.locator("tbody tr").all()]
+    formula, pytorch = headers.index("formula") - 1, headers.index("PyTorch") - 1  # the first th is the index
+    layers = alexnet_features()
+    expected = [size for layer, size in zip(layers, spatial_sizes(layers, 224)) if isinstance(layer, (nn.Conv2d, nn.MaxPool2d))]
+    assert [int(row[pytorch]) for row in rows] == expected
+    assert all(row[formula] == row[pytorch] for row in rows)
+    BUILD.mkdir(exist_ok=True)
+    page.screenshot(path=str(BUILD / "jupyterlab-03.png"))
+
+
+def test_output_size_explorer_follows_its_slider(notebook_03_run):
     """Notebook 03's explorer: moving the stride slider reprints the output size, which equals the formula."""
-    import re
-
-    from d2lhelpers.shapes import conv_output_size
-
-    base, token = jupyterlab
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    page.goto(f"{base}/lab/tree/03_alexnet_layer_by_layer.ipynb?token={token}")
-    page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=60_000)
-    run_all_cells_afresh(page)
-
-    # the explorer: the box of sliders (d2lhelpers.widgets.interact_in_place) with one labelled "stride"
+    page = notebook_03_run
     explorer = page.locator(".widget-vbox").filter(has=page.locator(".widget-label", has_text=re.compile(r"^\s*stride\s*$")))
     explorer = explorer.first
     explorer.wait_for(state="attached", timeout=30_000)
@@ -500,7 +491,7 @@ def test_output_size_explorer_follows_its_slider(browser, jupyterlab):
     assert printed() == (expected, expected), (after, printed())
     explorer.locator(".jp-OutputArea-output img").first.wait_for(timeout=30_000)  # and the drawing is back
 
-    # quick presses, faster than the kernel redraws (issue 23: the figure used to leave for the log console)
+    # quick presses, faster than the kernel redraws: the figure stays in its cell, nothing goes to the log console
     handle = slider("input size").locator(".noUi-handle").first
     handle.focus()
     for key in ["ArrowRight"] * 5 + ["ArrowLeft"] * 2:
@@ -514,45 +505,38 @@ def test_output_size_explorer_follows_its_slider(browser, jupyterlab):
     deadline = time.monotonic() + 60
     while printed() != (expected, expected) and time.monotonic() < deadline:
         page.wait_for_timeout(250)
-    page.wait_for_timeout(2000)  # any late redraw lands
+    wait_for_idle_kernel(page)  # the kernel has handled every change the presses queued
     assert printed() == (expected, expected), (final, printed())
     assert explorer.locator(".jp-OutputArea-output img").count() == 1, "the explorer's cell should show exactly one figure"
     assert page.locator(".jp-LogConsoleStatusItem").inner_text().strip() == "", "something went to the log console"
     BUILD.mkdir(exist_ok=True)
     explorer.screenshot(path=str(BUILD / "jupyterlab-03-explorer.png"))
-    page.close()
 
 
-def test_committed_notebook_03_shows_sentences_not_widget_reprs(browser, jupyterlab):
+def test_committed_notebook_03_shows_sentences_not_widget_reprs(browser, lab):
     """Opened untrusted and without running anything, each widget cell of 03 shows the sentence saved in place
     of the widget (d2lhelpers.widgets.note_for), and no widget repr anywhere."""
-    import re
-
-    base, token = jupyterlab
-    page = browser.new_page(viewport={"width": 1280, "height": 800})
-    page.goto(f"{base}/lab/tree/03_alexnet_layer_by_layer.ipynb?token={token}")
-    page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=60_000)
-    page.wait_for_timeout(3000)
-    cells = nbformat.read(ROOT / "notebooks" / "03_alexnet_layer_by_layer.ipynb", as_version=4).cells
+    page = open_notebook(browser, lab, f"committed/{NOTEBOOK_03}", viewport={"width": 1280, "height": 800})
+    cells = nbformat.read(ROOT / "notebooks" / NOTEBOOK_03, as_version=4).cells
     widget_cells = [c for c in cells if c.cell_type == "code" and "interact_in_place(" in c.source]
     assert len(widget_cells) == 3
     notes = page.locator(".jp-OutputArea-output", has_text=re.compile(r"^\s*Interactive: run this cell"))
-    # JupyterLab 4 lays out only the cells near the view: scroll the whole notebook, reading what each view shows
+    # where JupyterLab puts only the cells near the view on the page, scroll the whole notebook, reading each view
     page.locator(".jp-NotebookPanel .jp-Cell").first.hover()
     seen_notes, shown = set(), []
     for _ in range(400):
         seen_notes.update(" ".join(t.split()) for t in notes.all_text_contents())
         shown += page.locator(".jp-NotebookPanel .jp-OutputArea-output").all_text_contents()
+        every_cell = page.locator(".jp-NotebookPanel .jp-Cell").count() >= len(cells)
         at_end = page.locator(".jp-NotebookPanel .jp-Cell").last.evaluate(
             "cell => cell.getBoundingClientRect().bottom <= window.innerHeight")
-        if at_end and len(seen_notes) >= len(widget_cells):
+        if (every_cell or at_end) and len(seen_notes) >= len(widget_cells):
             break
         page.mouse.wheel(0, 600)
         page.wait_for_timeout(150)
     assert len(seen_notes) == len(widget_cells), f"sentences seen: {sorted(seen_notes)}"
     assert not re.search(r"\b(interactive|VBox|IntSlider)\(children=", "\n".join(shown)), "a widget repr is shown"
     page.mouse.wheel(0, -10**6)
-    page.wait_for_timeout(500)
     # the width a figure gets in a cell at 100% (tests/test_figure_text.py's NOTEBOOK_WIDTH must not exceed it)
     width = page.locator(".jp-OutputArea-output").first.evaluate("element => element.getBoundingClientRect().width")
     assert width >= 840, f"a cell's output area is {width:.0f} px wide at 1280x800"
@@ -561,8 +545,7 @@ def test_committed_notebook_03_shows_sentences_not_widget_reprs(browser, jupyter
     page.screenshot(path=str(BUILD / "jupyterlab-03-widget-note.png"))
     page.close()
 
-
-# --- Issue 15: the slide show works in class. Every slide of every deck fits a 1280x720 screen, and no
+# --- The slide show works in class. Every slide of every deck fits a 1280x720 screen, and no
 # slide shows a widget that a static deck cannot render (the notebooks give each widget a static figure).
 
 SCREEN = {"width": 1280, "height": 720}
@@ -689,23 +672,6 @@ def slide_problems(name: str, slides: list[dict]) -> list[str]:
     return problems
 
 
-def build_slides_module():
-    spec = importlib.util.spec_from_file_location("build_slides", ROOT / "tools" / "build_slides.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-@pytest.fixture(scope="module")
-def all_decks():
-    """The deck of every notebook (notebooks/[0-9]*.ipynb and notebooks/solutions/*.ipynb), built once."""
-    slides = build_slides_module()
-    paths = slides.notebooks()
-    names = [slides.deck_name(path) for path in paths]
-    assert len(set(names)) == len(names) and len(paths) >= 8, f"decks: {names}"
-    decks = slides.build(paths, BUILD / "slides")
-    return {slides.deck_name(path): (deck, slides.expected_slides(nbformat.read(path, as_version=4))) for path, deck in zip(paths, decks)}
-
 
 def test_every_slide_fits_1280x720_and_shows_no_dead_widget(browser, all_decks):
     page = browser.new_page(viewport=SCREEN)
@@ -738,10 +704,10 @@ def synthetic_png(width_in: float, height_in: float) -> str:
     return base64.b64encode(buffer.getvalue()).decode()
 
 
-def test_the_slide_check_sees_an_overlong_slide_and_a_widget(browser, tmp_path):
+def test_the_slide_check_sees_an_overlong_slide_and_a_widget(browser, tmp_path, load_script):
     """The control: a synthetic notebook with a slide far too long to fit even at half size and a widget
     output; the check must report each, by deck and slide number, and pass the slides that fit."""
-    slides = build_slides_module()
+    slides = load_script("tools/build_slides.py")
     cell = lambda kind, source, slide_type, **extra: getattr(nbformat.v4, f"new_{kind}_cell")(
         source, metadata={"slideshow": {"slide_type": slide_type}}, **extra)
     overlong = "\n".join(f"- point {i}: " + "a long line of prose that wraps " * 3 for i in range(80))

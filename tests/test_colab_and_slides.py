@@ -186,7 +186,7 @@ def test_slide_rules(load_script):
 
 
 def test_widgets_are_skipped_and_long_slides_split(load_script):
-    """Issue 15: a widget cell is skipped on the slides (a static deck cannot run it); a cell that would make
+    """A widget cell is skipped on the slides (a static deck cannot run it); a cell that would make
     its slide taller than the budget starts a subslide; a cell that fits continues the slide."""
     sync = load_script("tools/sync_navigation.py")
     markdown, code = nbformat.v4.new_markdown_cell, nbformat.v4.new_code_cell

@@ -1,8 +1,10 @@
-"""The Fashion-MNIST locator: search order, verification, clear errors. No test uses the network."""
+"""The data and results folders (two settings), and the Fashion-MNIST locator: search order, verification, clear
+errors. No test uses the network."""
 
 import gzip
 import hashlib
 import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,6 +14,35 @@ from d2lhelpers import data
 from d2lhelpers.data import IDX_FILES, FashionMNISTError, load_fashion_mnist, prepare_fashion_mnist
 
 SIZES = {"train": 6, "t10k": 4}  # a tiny synthetic data set with the real file names
+
+
+def test_the_two_folders_are_separate_settings(tmp_path, monkeypatch):
+    monkeypatch.setenv("D2L_DATA_DIR", str(tmp_path / "elsewhere" / "fmnist"))
+    monkeypatch.delenv("D2L_RESULTS_DIR", raising=False)
+    assert data.default_data_dir() == tmp_path / "elsewhere" / "fmnist"
+    assert data.default_results_dir() == data.checkout() / "results"  # not beside the data
+    monkeypatch.setenv("D2L_RESULTS_DIR", str(tmp_path / "runs"))
+    assert data.results_folder("alexnet-cpu") == tmp_path / "runs" / "alexnet-cpu"
+
+
+def test_without_a_checkout_the_defaults_follow_the_working_directory(tmp_path, monkeypatch):
+    monkeypatch.delenv("D2L_DATA_DIR", raising=False)
+    monkeypatch.delenv("D2L_RESULTS_DIR", raising=False)
+    monkeypatch.setattr(data, "checkout", lambda: None)
+    monkeypatch.chdir(tmp_path)
+    assert data.default_data_dir() == tmp_path.parent / "data"  # the book's ../data
+    assert data.default_results_dir() == tmp_path / "results"
+
+
+@pytest.mark.parametrize("name", ["", "..", "a/b", "a\\b"])
+def test_a_run_name_is_one_folder(name):
+    with pytest.raises(ValueError, match="one folder name"):
+        data.results_folder(name)
+
+
+def test_display_path_hides_the_checkout_and_home():
+    assert data.display_path(data.checkout() / "results" / "x") == str(Path("results") / "x")
+    assert data.display_path(Path.home() / "somewhere-else-entirely") == str(Path("~") / "somewhere-else-entirely")
 
 
 def idx_bytes(kind: str, n: int, seed: int) -> bytes:

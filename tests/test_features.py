@@ -1,21 +1,18 @@
-"""Hand-crafted features: Sobel and Gabor responses, HOG against scikit-image, clear errors."""
+"""Hand-crafted features (Sobel and Gabor responses, HOG against scikit-image) and the timed classical pipeline,
+end to end on a tiny data set; clear errors."""
+
+import json
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 from skimage.feature import hog
+from sklearn.svm import SVC
 
-from d2lhelpers.features import (
-    as_image_batch,
-    cell_histograms,
-    filter_responses,
-    gabor_bank,
-    gabor_kernel,
-    handcrafted_filters,
-    hog_feature_size,
-    hog_features,
-    sobel_kernels,
-)
+from d2lhelpers.features import (PipelineResult, as_image_batch, cell_histograms, filter_responses, gabor_bank,
+                                 handcrafted_filters, hog_feature_size, hog_features, linear_classifier,
+                                 result_from_record, run_pipeline, sobel_kernels)
 
 
 def vertical_edge(size: int = 12) -> torch.Tensor:
@@ -64,12 +61,12 @@ def test_each_gabor_prefers_stripes_of_its_own_orientation(angle):
     assert strength.argmax().item() == angle // 45
 
 
-def test_gabor_kernel_has_zero_mean_and_unit_l1_norm():
-    kernel = gabor_kernel(11, 30, wavelength=5)
-    assert kernel.shape == (11, 11)
-    assert abs(kernel.sum().item()) < 1e-6 and abs(kernel.abs().sum().item() - 1) < 1e-6
+def test_gabors_have_zero_mean_and_unit_l1_norm():
+    bank = gabor_bank(11, 6, wavelength=5)
+    assert bank.shape == (6, 1, 11, 11)
+    assert bank.sum(dim=(1, 2, 3)).abs().max() < 1e-6 and (bank.abs().sum(dim=(1, 2, 3)) - 1).abs().max() < 1e-6
     with pytest.raises(ValueError, match="odd"):
-        gabor_kernel(10, 0, wavelength=5)
+        gabor_bank(10)
 
 
 def test_handcrafted_filters_are_named_and_sized_for_alexnet():
@@ -134,3 +131,74 @@ def test_channel_axis_of_one_is_accepted():
     images = torch.rand(3, 1, 28, 28)
     assert torch.equal(as_image_batch(images), images[:, 0])
     assert torch.equal(hog_features(images), hog_features(images[:, 0]))
+
+
+
+def tiny_data(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Two classes that HOG separates easily: vertical against horizontal bars, with noise."""
+    rng = np.random.default_rng(seed)
+    images = rng.integers(0, 60, size=(n, 16, 16)).astype(np.uint8)
+    labels = rng.integers(0, 2, size=n)
+    for image, label in zip(images, labels):
+        position = rng.integers(3, 12)
+        if label == 0:
+            image[:, position : position + 2] = 255
+        else:
+            image[position : position + 2, :] = 255
+    return images, labels
+
+
+@pytest.mark.parametrize("classifier", [linear_classifier(), SVC(C=10)])
+def test_hog_pipeline_end_to_end(classifier):
+    train_images, train_labels = tiny_data(120, seed=0)
+    test_images, test_labels = tiny_data(60, seed=1)
+    result = run_pipeline("HOG", classifier, hog_features(train_images).numpy(), train_labels,
+                          hog_features(test_images).numpy(), test_labels, extract_s=0.5)
+    assert result.accuracy >= 0.95
+    assert (result.train_examples, result.test_examples) == (120, 60)
+    assert result.total_s == pytest.approx(0.5 + result.fit_s + result.predict_s)
+    assert result.as_dict()["total_s"] == result.total_s
+
+
+def test_a_classifier_that_guesses_scores_at_chance():
+    class Constant:
+        def fit(self, x, y):
+            return self
+
+        def predict(self, x):
+            return np.zeros(len(x), dtype=int)
+
+    labels = np.array([0, 1] * 50)
+    result = run_pipeline("constant", Constant(), np.zeros((100, 3)), labels, np.zeros((100, 3)), labels)
+    assert result.accuracy == 0.5
+
+
+def test_images_instead_of_feature_vectors_are_refused():
+    images, labels = tiny_data(10, seed=0)
+    with pytest.raises(ValueError, match=r"2-D array.*flatten"):
+        run_pipeline("pixels", linear_classifier(), images, labels, images, labels)
+
+
+def test_mismatched_labels_and_features_are_refused():
+    x = torch.zeros(10, 4).numpy()
+    with pytest.raises(ValueError, match="one label per example"):
+        run_pipeline("x", linear_classifier(), x, np.zeros(9), x, np.zeros(10))
+    with pytest.raises(ValueError, match="differ in length: 4 vs 5"):
+        run_pipeline("x", linear_classifier(), x, np.zeros(10), np.zeros((10, 5)), np.zeros(10))
+
+
+def test_recorded_benchmark_entries_become_results():
+    record = {"name": "HOG + RBF SVM (C=10)", "train_examples": 60000, "test_examples": 10000, "accuracy": 0.9135,
+              "extract_s": 3.0, "fit_s": 400.0, "predict_s": 170.0, "C": 10.0}
+    result = result_from_record(record)
+    assert result == PipelineResult("HOG + RBF SVM (C=10)", 60_000, 10_000, 0.9135, 3.0, 400.0, 170.0)
+    assert result.total_s == pytest.approx(573.0)
+    with pytest.raises(ValueError, match=r"lacks \['accuracy'\].*benchmarks/handcrafted.py"):
+        result_from_record({k: v for k, v in record.items() if k != "accuracy"})
+
+
+def test_the_committed_benchmark_file_reads():
+    recorded = json.loads((Path(__file__).parent.parent / "benchmarks" / "handcrafted.json").read_text())
+    for key in ("svm", "svm_hog_pixels"):
+        result = result_from_record(recorded[key])
+        assert result.train_examples == 60_000 and 0.85 < result.accuracy < 0.95

@@ -1,4 +1,4 @@
-"""Figures readable when projected (issue 23): every figure that d2lhelpers draws (plots.py, drawings.py), and
+"""Figures readable when projected: every figure that d2lhelpers draws (plots.py, drawings.py), and
 every figure a notebook shows, has no text under 10 px in a JupyterLab cell at 100% zoom or 14 px on a 1280x720
 slide. The rule and its measurement are in tests/figure_text.py.
 """
@@ -25,6 +25,13 @@ def history(n: int = 3) -> History:
     for epoch in range(1, n + 1):
         h.epochs.append({"epoch": epoch, "train_loss": 1 / epoch, "train_acc": 0.5 + epoch / 10, "test_acc": 0.5 + epoch / 12})
     return h
+
+
+@pytest.fixture(autouse=True)
+def notebook_font():
+    """The font size every notebook sets in its first cell, which the figures are drawn with."""
+    with plt.rc_context({"font.size": plots.FONT}):
+        yield
 
 
 IMAGE = (torch.arange(49, dtype=torch.float32).reshape(7, 7) % 5) / 4

@@ -1,11 +1,15 @@
-"""Hardware measurements: the FLOP arithmetic, the chapter's power argument, known peaks, durations."""
+"""What this machine offers: the set-up report, the record's machine line, the FLOP arithmetic, the chapter's power
+argument, known peaks, durations."""
+
+import os
 
 import pytest
 import torch
 from torch import nn
 
-from d2lhelpers import environment
+from d2lhelpers import data, hardware
 from d2lhelpers.hardware import (
+    environment_report,
     format_duration,
     matmul_tflops,
     parallel_throughput,
@@ -44,18 +48,6 @@ def test_matmul_tflops_is_positive_and_refuses_nonsense():
         matmul_tflops(torch.device("cpu"), n=0)
 
 
-def test_median_seconds_takes_the_median_after_the_warm_up(monkeypatch):
-    from d2lhelpers import timing
-
-    clock = iter([0.0, 1.0, 10.0, 13.0, 20.0, 22.0])  # calls lasting 1, 3 and 2 s
-    monkeypatch.setattr(timing.time, "perf_counter", lambda: next(clock))
-    calls = []
-    assert timing.median_seconds(lambda: calls.append(1), torch.device("cpu"), repeats=3, warmup=2) == 2.0
-    assert len(calls) == 5
-    with pytest.raises(ValueError, match="repeats must be at least 1"):
-        timing.median_seconds(lambda: None, torch.device("cpu"), repeats=0)
-
-
 def test_training_step_speed_on_a_tiny_network():
     net = nn.Sequential(nn.Flatten(), nn.Linear(16, 5))
     before = net[1].weight.detach().clone()
@@ -69,21 +61,15 @@ def test_format_duration(seconds, text):
     assert format_duration(seconds) == text
 
 
-
-
-@pytest.mark.parametrize("level, bf16, cap, kind", [
-    ("AVX512", True, None, "AVX512, native bf16"),
-    ("AVX2", False, None, "AVX2, no native bf16"),
-    ("AVX2", False, ("ATEN_CPU_CAPABILITY", "avx2"), "AVX2, no native bf16 (limited by ATEN_CPU_CAPABILITY=avx2)"),
-    ("DEFAULT", None, None, "DEFAULT, bf16 unknown"),
-])
-def test_a_record_names_the_cpu_kind_that_sets_its_speed(monkeypatch, level, bf16, cap, kind):
+def test_a_record_names_the_cpu_model_its_cores_and_kind(monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
-    monkeypatch.setattr(torch.backends.cpu, "get_cpu_capability", lambda: level)
-    monkeypatch.setattr(environment, "cpu_has_native_bf16", lambda: bf16)
-    monkeypatch.delenv("ONEDNN_MAX_CPU_ISA", raising=False)
-    monkeypatch.delenv("ATEN_CPU_CAPABILITY", raising=False)
-    if cap:
-        monkeypatch.setenv(*cap)
-    assert environment.cpu_kind() == kind
-    assert environment.machine_description().endswith(f" cores, {kind}")
+    monkeypatch.setattr(hardware, "cpu_kind", lambda: "AVX2, no native bf16")
+    assert hardware.machine_description().endswith(f", {os.cpu_count()} cores, AVX2, no native bf16")
+
+
+def test_describing_the_environment_never_downloads(tmp_path, monkeypatch):
+    monkeypatch.setenv("D2L_DATA_DIR", str(tmp_path / "empty"))
+    monkeypatch.setattr(data, "candidate_sources", lambda data_dir=None: [tmp_path / "nothing"])
+    monkeypatch.setattr(data, "_download", lambda data_dir: pytest.fail("environment_report downloaded the data"))
+    report = environment_report()
+    assert report["Fashion-MNIST"].startswith("NOT AVAILABLE")

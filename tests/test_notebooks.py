@@ -23,10 +23,6 @@ def code_cells(notebook):
     return [c for c in notebook["cells"] if c["cell_type"] == "code" and "".join(c["source"]).strip()]
 
 
-def test_there_are_notebooks():
-    assert {p.stem[:2] for p in NOTEBOOKS} >= {"00", "03"}
-
-
 @pytest.mark.parametrize("path", NOTEBOOKS + KEYS, ids=lambda p: p.stem)
 def test_committed_with_outputs_of_one_clean_run(path):
     cells = code_cells(load(path))

@@ -55,7 +55,7 @@ def test_a_smoke_profile_keeps_the_code_path_on_a_few_tiny_batches(monkeypatch, 
     monkeypatch.setenv("D2L_PROFILE", f"{name.upper()}-smoke")
     full, smoke = PROFILES[name], choose_profile()
     assert smoke.name == f"{name}-smoke" and not smoke.shows_results
-    assert smoke.first_layer_std == full.first_layer_std
+    assert smoke.start == full.start
     assert smoke.experiment_net == full.experiment_net
     for part in ("training", "ablation", "memorise", "paper_sgd", "book_comparison"):
         a, b = getattr(full, part), getattr(smoke, part)

@@ -1,5 +1,5 @@
 """Saved notebooks reopen without "Error displaying widget: model not found": a widget view is only ever
-saved together with the widget state it needs (issue 15). The browser test opens notebook 05 to see it."""
+saved together with the widget state it needs. The browser test opens notebook 05 to see it."""
 
 import nbformat
 import pytest
@@ -33,7 +33,7 @@ def test_run_series_keeps_the_text_of_a_progress_bar_and_drops_its_view(load_scr
     assert views_without_state(notebook) == [] and cell.outputs[0]["data"] == {"text/plain": "100%|##| 3/3"}
 
 
-# --- Issue 23: what a reader sees in a committed notebook, with no kernel and untrusted (GitHub, Colab, a
+# --- What a reader sees in a committed notebook, with no kernel and untrusted (GitHub, Colab, a
 # fresh checkout in JupyterLab): no widget repr where a widget was, and no SVG (untrusted JupyterLab hides it).
 WIDGET_REPR = ("interactive(", "VBox(", "HBox(", "IntSlider(", "Dropdown(", "Play(", "Output(")
 
@@ -62,7 +62,7 @@ def test_the_check_sees_a_widget_repr_and_an_svg():
     widget.outputs = [nbformat.v4.new_output("display_data", data={"text/plain": "interactive(children=(IntSlider(value=1),))"})]
     svg = nbformat.v4.new_code_cell("d2l.plot(x, y)")
     svg.outputs = [nbformat.v4.new_output("display_data", data={"image/svg+xml": "<svg/>", "text/plain": "<Figure size 350x250>"})]
-    note = nbformat.v4.new_code_cell("show_widget(w, note)")
+    note = nbformat.v4.new_code_cell("interact_in_place(draw, controls, note)")
     note.outputs = [nbformat.v4.new_output("display_data", data={"text/plain": "Interactive: run this cell", "text/html": "<p>…</p>"})]
     found = unseen_outputs(nbformat.v4.new_notebook(cells=[widget, svg, note]))
     assert [line.split(":")[0] for line in found] == ["cell 0", "cell 1"]

@@ -68,7 +68,8 @@ def missing_named_files(text: str, folder: Path, files: set[str]) -> list[str]:
     return missing
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS + KEYS + [ROOT / "README.md", SOURCES], ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", NOTEBOOKS + KEYS + [ROOT / name for name in ("README.md", "TEACHING.md", "CONTRIBUTING.md")]
+                         + [SOURCES], ids=lambda p: p.stem)
 def test_every_named_file_is_in_the_repository(path):
     files = tracked_files()
     problems = [f"{where}: {target}" for where, text in markdown_of(path)

@@ -1,5 +1,5 @@
 """d2lhelpers.widgets: a widget is saved with a sentence instead of its repr, and its drawing is put in
-its own Output widget whole, figures closed (issue 23). The browser test sees the same in JupyterLab."""
+its own Output widget whole, figures closed. The browser test sees the same in JupyterLab."""
 
 import ipywidgets as widgets
 import matplotlib

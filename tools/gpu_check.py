@@ -5,9 +5,9 @@ On a CUDA machine it runs, in one process and one session:
 2. the measured matrix-multiply peak in that precision (and fp32), n = 8192;
 3. the pipeline benchmark at 224x224 (benchmarks/pipeline.py): the book's pipeline against ours, examples/s
    and the ratio, and what fraction of the measured peak our training step reaches;
-4. notebook 05 end to end with the `gpu` profile (the book's configuration), through tools/run_series.py
-   --record, which also times it for the README's hardware table;
-then writes benchmarks/gpu-check.json, the README's gpu-check section and hardware table, and prints the
+4. notebook 05 end to end with the `gpu` profile (the book's recipe), through tools/run_series.py
+   --record, which also times it for the hardware table in CONTRIBUTING.md, and the time to 0.88 test accuracy;
+then writes benchmarks/gpu-check.json, CONTRIBUTING.md's gpu-check section and hardware table, and prints the
 issue's targets (>= 0.90 test accuracy in <= 10 epochs, >= 10x the book's pipeline, >= 40% of the peak)
 as met or not. Without CUDA it says so in one line and exits 0: nothing is measured or written.
 
@@ -26,11 +26,20 @@ from pathlib import Path
 
 import torch
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # tools/markdown_sections.py, also when loaded by path
+from markdown_sections import write_section  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "gpu-check.json"
-README = ROOT / "README.md"
-SECTION = "gpu-check"  # README.md: <!-- gpu-check:start --> ... <!-- gpu-check:end -->
+DOCUMENT = ROOT / "CONTRIBUTING.md"
+SECTION = "gpu-check"  # CONTRIBUTING.md: <!-- gpu-check:start --> ... <!-- gpu-check:end -->
 TARGETS = {"accuracy": 0.90, "max_epochs": 10, "pipeline_ratio": 10.0, "peak_fraction": 0.40}
+BOOK_ACCURACY = 0.88  # about the book's 0.883 (notebooks/sources.md): the time to reach it is the GPU row's figure
+
+
+def minutes_to(epochs: list[dict], accuracy: float) -> float | None:
+    """Minutes of training until the first epoch whose test accuracy reaches `accuracy`; None if none does."""
+    return next((round(e["elapsed_s"] / 60, 2) for e in epochs if e["test_acc"] >= accuracy), None)
 
 
 def load_benchmark():
@@ -55,7 +64,7 @@ def targets_met(result: dict) -> dict[str, bool | None]:
 
 
 def readme_table(result: dict) -> str:
-    """The README's gpu-check section, from a result of this tool (or a note when none was recorded)."""
+    """CONTRIBUTING.md's gpu-check section, from a result of this tool (or a note when none was recorded)."""
     if not result:
         return "Not measured yet: no CUDA GPU was available to the maintainers. Run `./course gpu-check` on one."
     p = result["pipeline"]
@@ -74,6 +83,9 @@ def readme_table(result: dict) -> str:
     if notebook:
         lines.append(f"| notebook 05, `gpu` profile: test accuracy after {notebook['epochs']} epochs | "
                      f"{notebook['test_acc']:.3f} ({notebook['minutes']:.1f} min) |")
+        reached = notebook.get("minutes_to_book")
+        lines.append(f"| notebook 05, `gpu` profile: time to {BOOK_ACCURACY} test accuracy | "
+                     + (f"{reached:.1f} min |" if reached is not None else f"not reached in {notebook['epochs']} epochs |"))
     lines += ["", "Targets: " + "; ".join(f"{name}: {'met' if ok else 'not met' if ok is not None else 'not run'}"
                                           for name, ok in targets_met(result).items())]
     return "\n".join(lines)
@@ -89,13 +101,11 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     from d2lhelpers.checkpoints import load_results
-    from d2lhelpers.environment import machine_description
-    from d2lhelpers.hardware import matmul_tflops, training_flops_per_image
+    from d2lhelpers.devices import choose_precision
+    from d2lhelpers.hardware import machine_description, matmul_tflops, training_flops_per_image
     from d2lhelpers.models import alexnet
-    from d2lhelpers.precision import choose_precision
     from d2lhelpers.profiles import PROFILES
     from d2lhelpers.runs import run_name
-    from d2lhelpers.tables import write_section
 
     device = torch.device("cuda")
     precision = choose_precision(alexnet(image_size=224), 224, device)
@@ -124,14 +134,18 @@ def main(argv: list[str] | None = None) -> int:
         if saved is not None:
             epochs = saved["history"]["epochs"]
             result["notebook05"] = {"test_acc": round(saved["test_acc"], 4), "epochs": len(epochs),
-                                    "minutes": round(epochs[-1]["elapsed_s"] / 60, 2)}
-        subprocess.run([sys.executable, str(ROOT / "tools" / "hardware_table.py"), "--readme"], check=True,
+                                    "minutes": round(epochs[-1]["elapsed_s"] / 60, 2),
+                                    "minutes_to_book": minutes_to(epochs, BOOK_ACCURACY)}
+            reached = result["notebook05"]["minutes_to_book"]
+            print(f"notebook 05 (gpu): test accuracy {saved['test_acc']:.4f} after {len(epochs)} epochs; time to "
+                  f"{BOOK_ACCURACY}: " + (f"{reached:.1f} min" if reached is not None else "not reached"), flush=True)
+        subprocess.run([sys.executable, str(ROOT / "tools" / "hardware_table.py"), "--write"], check=True,
                        stdout=subprocess.DEVNULL)
     RESULTS.write_text(json.dumps(result, indent=1) + "\n")
-    write_section(README, SECTION, readme_table(result))
+    write_section(DOCUMENT, SECTION, readme_table(result))
     for name, ok in targets_met(result).items():
         print(f"target {name}: {'met' if ok else 'NOT met' if ok is not None else 'not run'}")
-    print(f"wrote {RESULTS.relative_to(ROOT)} and the README's gpu-check section")
+    print(f"wrote {RESULTS.relative_to(ROOT)} and the gpu-check section of {DOCUMENT.name}")
     return 0
 
 

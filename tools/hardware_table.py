@@ -1,8 +1,8 @@
-"""The README's hardware table, from the recorded runs (benchmarks/series-<profile>[-<kind>].json).
+"""CONTRIBUTING.md's hardware table, from the recorded runs (benchmarks/series-<profile>[-<kind>].json).
 
 Record a run with `python tools/run_series.py --profile cpu --record` on a fresh checkout (no saved
-results, so that the times include training), then `python tools/hardware_table.py --readme`.
-A test fails when the README's table differs from the records.
+results, so that the times include training), then `python tools/hardware_table.py --write`.
+A test fails when the table in CONTRIBUTING.md differs from the records.
 """
 
 from __future__ import annotations
@@ -14,11 +14,13 @@ from pathlib import Path
 
 from d2lhelpers.hardware import format_duration
 from d2lhelpers.profiles import PROFILES
-from d2lhelpers.tables import write_section
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # tools/markdown_sections.py, also when loaded by path
+from markdown_sections import write_section  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
-README = ROOT / "README.md"
-SECTION = "hardware"  # README.md: <!-- hardware:start --> ... <!-- hardware:end -->
+DOCUMENT = ROOT / "CONTRIBUTING.md"
+SECTION = "hardware"  # CONTRIBUTING.md: <!-- hardware:start --> ... <!-- hardware:end -->
 PROFILE_NAMES = tuple(PROFILES)
 
 
@@ -75,11 +77,11 @@ def hardware_table(runs: dict[str, dict]) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--readme", action="store_true", help="write the table into README.md")
+    parser.add_argument("--write", action="store_true", help=f"write the table into {DOCUMENT.name}")
     args = parser.parse_args()
     table = hardware_table(records())
-    if args.readme:
-        write_section(README, SECTION, table)
+    if args.write:
+        write_section(DOCUMENT, SECTION, table)
     print(table)
     return 0
 

@@ -4,7 +4,7 @@ Prints one line per notebook: status, wall time and its key figure (the first li
 the cell tagged `key-figure`). Usage: `./course run [--profile ci|cpu|gpu] [notebooks ...]`.
 Maintainers refresh the committed outputs with `./course run --in-place` (after changing a notebook
 or the helpers it imports). `--record` also writes the wall times to benchmarks/series-<profile>.json
-(replacing the rows of the notebooks that ran), from which tools/hardware_table.py builds the README's
+(replacing the rows of the notebooks that ran), from which tools/hardware_table.py builds CONTRIBUTING.md's
 hardware table: use it on a fresh run (no saved results), so that the times include the training.
 `--record-as avx2` writes benchmarks/series-<profile>-avx2.json instead: a second kind of machine, its own row.
 """
@@ -27,8 +27,7 @@ from nbclient.exceptions import CellExecutionError
 from nbconvert import HTMLExporter
 
 from d2lhelpers.checkpoints import load_results
-from d2lhelpers.environment import machine_description
-from d2lhelpers.hardware import format_duration
+from d2lhelpers.hardware import format_duration, machine_description
 from d2lhelpers.profiles import PROFILE_ENV_VAR, PROFILES, choose_profile
 from d2lhelpers.runs import run_name
 
@@ -108,7 +107,7 @@ def main() -> int:
     parser.add_argument("--record", action="store_true", help="write the wall times to benchmarks/series-<profile>.json")
     parser.add_argument("--record-as", metavar="KIND", type=record_label,
                         help="with --record: write benchmarks/series-<profile>-KIND.json instead (e.g. avx2: a second "
-                             "kind of machine, a row of its own in the README's hardware table)")
+                             "kind of machine, a row of its own in CONTRIBUTING.md's hardware table)")
     args = parser.parse_args()
     if args.record_as and not args.record:
         parser.error("--record-as names a record: use it with --record")

@@ -23,7 +23,8 @@ import nbformat
 import tomllib
 from nbformat.v4 import new_code_cell
 
-from d2lhelpers.tables import write_section, replace_section
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # tools/markdown_sections.py, also when loaded by path
+from markdown_sections import replace_section, write_section  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"

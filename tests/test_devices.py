@@ -1,13 +1,13 @@
-"""The precision rule, every branch on a CPU: CUDA capabilities, MPS and the CPU's bf16 instructions by mocking
-the device queries."""
+"""The device's timers, the CPU's kind, and the precision rule, every branch on a CPU: CUDA capabilities, MPS and the
+CPU's bf16 instructions by mocking the device queries."""
 
 import platform
 
 import pytest
 import torch
 
-from d2lhelpers import precision
-from d2lhelpers.precision import Precision, autocast, choose_precision, cpu_bf16_speedup, decide_precision, make_scaler
+from d2lhelpers import devices
+from d2lhelpers.devices import Precision, autocast, choose_precision, cpu_bf16_speedup, decide_precision, make_scaler
 from d2lhelpers.models import alexnet
 
 CUDA = torch.device("cuda")
@@ -25,7 +25,7 @@ def test_cuda_precision_follows_the_compute_capability(monkeypatch, capability, 
     monkeypatch.setattr(torch.cuda, "get_device_capability", lambda device=None: capability)
     monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: True)  # what a T4 answers too
     chosen = choose_precision(alexnet(image_size=65), 65, CUDA)
-    assert (chosen.name, chosen.needs_scaler) == (name, scaler)
+    assert (chosen.name, make_scaler(torch.device("cpu"), chosen).is_enabled()) == (name, scaler)
     assert f"{capability[0]}.{capability[1]}" in chosen.reason
 
 
@@ -45,10 +45,39 @@ def cpu(monkeypatch, machine: str, avx512_bf16: bool = False, amx: bool = False)
 
 def test_an_x86_cpu_without_native_bf16_trains_in_fp32_without_timing_it(monkeypatch):
     cpu(monkeypatch, "x86_64")
-    monkeypatch.setattr(precision, "cpu_step_timer", lambda *args: pytest.fail("emulated bf16 was timed"))
+    monkeypatch.setattr(devices, "cpu_step_timer", lambda *args: pytest.fail("emulated bf16 was timed"))
     chosen = choose_precision(alexnet(image_size=65), 65, torch.device("cpu"), batch_size=2)
-    assert chosen.name == "fp32" and "lacks native bf16 instructions" in chosen.reason
-    assert precision.cpu_has_native_bf16() is False
+    assert chosen.name == "fp32" and "no native bf16" in chosen.reason
+    assert devices.cpu_has_native_bf16() is False
+
+
+def test_median_seconds_takes_the_median_after_the_warm_up(monkeypatch):
+    clock = iter([0.0, 1.0, 10.0, 13.0, 20.0, 22.0])  # calls lasting 1, 3 and 2 s
+    monkeypatch.setattr(devices.time, "perf_counter", lambda: next(clock))
+    calls = []
+    assert devices.median_seconds(lambda: calls.append(1), torch.device("cpu"), repeats=3, warmup=2) == 2.0
+    assert len(calls) == 5
+    with pytest.raises(ValueError, match="repeats must be at least 1"):
+        devices.median_seconds(lambda: None, torch.device("cpu"), repeats=0)
+
+
+@pytest.mark.parametrize("level, native, cap, kind", [
+    ("AVX512", True, None, "AVX512, native bf16"),  # as benchmarks/series-cpu.json names it
+    ("AVX2", False, ("ONEDNN_MAX_CPU_ISA", "AVX2"), "AVX2, no native bf16 (limited by ONEDNN_MAX_CPU_ISA=AVX2)"),
+    ("AVX2", False, ("ATEN_CPU_CAPABILITY", "avx2"), "AVX2, no native bf16 (limited by ATEN_CPU_CAPABILITY=avx2)"),
+    ("AVX2", False, None, "AVX2, no native bf16"),
+    ("DEFAULT", None, None, "DEFAULT, bf16 unknown"),
+])
+def test_the_cpu_kind_names_the_level_and_native_bf16(monkeypatch, level, native, cap, kind):
+    monkeypatch.setattr(torch.backends.cpu, "get_cpu_capability", lambda: level)
+    monkeypatch.setattr(devices, "cpu_has_native_bf16", lambda: native)
+    monkeypatch.delenv("ONEDNN_MAX_CPU_ISA", raising=False)
+    monkeypatch.delenv("ATEN_CPU_CAPABILITY", raising=False)
+    if cap:
+        monkeypatch.setenv(*cap)
+    assert devices.cpu_kind() == kind
+    if native is False:  # the precision rule gives the same description as its reason
+        assert f"this CPU is {kind}:" in decide_precision("cpu", cpu_native_bf16=False).reason
 
 
 @pytest.mark.parametrize("machine, avx512_bf16, amx, native", [
@@ -58,9 +87,9 @@ def test_an_x86_cpu_without_native_bf16_trains_in_fp32_without_timing_it(monkeyp
 ])
 def test_a_cpu_with_or_perhaps_with_native_bf16_times_a_step(monkeypatch, machine, avx512_bf16, amx, native):
     cpu(monkeypatch, machine, avx512_bf16, amx)
-    assert precision.cpu_has_native_bf16() is native
+    assert devices.cpu_has_native_bf16() is native
     times = {"fp32": 1.0, "bf16": 0.5}
-    monkeypatch.setattr(precision, "cpu_step_timer", lambda *args: times.__getitem__)
+    monkeypatch.setattr(devices, "cpu_step_timer", lambda *args: times.__getitem__)
     assert choose_precision(alexnet(image_size=65), 65, torch.device("cpu"), batch_size=2).name == "bf16"
 
 
@@ -76,9 +105,9 @@ def test_a_cpu_with_or_perhaps_with_native_bf16_times_a_step(monkeypatch, machin
 def test_a_cap_on_the_instruction_set_counts_as_no_native_bf16(monkeypatch, variable, value, capped):
     cpu(monkeypatch, "x86_64", avx512_bf16=True, amx=True)
     monkeypatch.setenv(variable, value)
-    assert precision.cpu_has_native_bf16() is (False if capped else True)
+    assert devices.cpu_has_native_bf16() is (False if capped else True)
     if capped:  # fp32 at once, and the reason names the variable a student set
-        monkeypatch.setattr(precision, "cpu_step_timer", lambda *args: pytest.fail("emulated bf16 was timed"))
+        monkeypatch.setattr(devices, "cpu_step_timer", lambda *args: pytest.fail("emulated bf16 was timed"))
         chosen = choose_precision(alexnet(image_size=65), 65, torch.device("cpu"), batch_size=2)
         assert chosen.name == "fp32" and f"{variable}={value}" in chosen.reason
 
@@ -87,13 +116,13 @@ def test_a_cap_on_the_instruction_set_counts_as_no_native_bf16(monkeypatch, vari
 def test_cpu_keeps_bf16_only_when_measured_clearly_faster(monkeypatch, fp32_s, bf16_s, name):
     cpu(monkeypatch, "x86_64", avx512_bf16=True)
     times = {"fp32": fp32_s, "bf16": bf16_s}
-    monkeypatch.setattr(precision, "cpu_step_timer", lambda *args: times.__getitem__)
+    monkeypatch.setattr(devices, "cpu_step_timer", lambda *args: times.__getitem__)
     chosen = choose_precision(alexnet(image_size=65), 65, torch.device("cpu"), batch_size=2)
     assert chosen.name == name and f"{fp32_s / bf16_s:.2f}x as fast" in chosen.reason
 
 
 def test_the_cpu_probe_times_both_precisions_on_the_real_model():
-    timer = precision.cpu_step_timer(alexnet(image_size=65), 65, batch_size=4)
+    timer = devices.cpu_step_timer(alexnet(image_size=65), 65, batch_size=4)
     assert timer("fp32") > 0 and timer("bf16") > 0
 
 
@@ -137,8 +166,6 @@ def test_autocast_and_scaler_follow_the_precision():
     with autocast(torch.device("cpu"), Precision("fp32")):
         assert (x @ x).dtype == torch.float32
     assert not make_scaler(torch.device("cpu"), "bf16").is_enabled()
-    assert Precision("fp16").needs_scaler and not Precision("bf16").needs_scaler
-    assert precision.DTYPES["fp16"] is torch.float16
 
 
 @pytest.mark.cuda

@@ -1,31 +1,13 @@
-"""Tables for display: numbers with thousands separators, and the README's generated sections.
+"""Generated sections of the repository's markdown files: the text between `<!-- name:start -->` and
+`<!-- name:end -->`, written by a tool and compared with the tool's output by a test.
 
-Introduced in notebook 03 (AlexNet layer by layer). The README's tables (series map, benchmark,
-hardware) live between `<!-- name:start -->` and `<!-- name:end -->` markers and are written by the tools.
+Who writes which: README.md's series-map (tools/sync_navigation.py); CONTRIBUTING.md's benchmark
+(benchmarks/pipeline.py), hardware (tools/hardware_table.py) and gpu-check (tools/gpu_check.py).
 """
 
 from __future__ import annotations
 
-import math
-from numbers import Integral, Real
 from pathlib import Path
-
-import pandas as pd
-
-
-def _readable(value: object) -> object:
-    if isinstance(value, bool) or not isinstance(value, Real):
-        return value
-    if isinstance(value, float) and math.isnan(value):
-        return ""
-    if isinstance(value, Integral) or float(value).is_integer():
-        return f"{int(value):,}"
-    return value
-
-
-def with_thousands(table: pd.DataFrame) -> pd.DataFrame:
-    """A copy of `table` with whole numbers written 46,764,746 and missing values left blank."""
-    return table.map(_readable)
 
 
 def _markers(name: str) -> tuple[str, str]:

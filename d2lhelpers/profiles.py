@@ -1,6 +1,6 @@
 """Run profiles (ci, cpu, gpu): everything that differs between a CI check, a laptop and a GPU, in one object (00).
 
-A profile changes settings only, never the code path, and the accuracy ranges the check cells accept.
+A profile changes settings only, never the code path; its settings include the accuracy ranges its checks accept.
 `<name>-smoke` (D2L_PROFILE=gpu-smoke) runs a profile's code path on a few tiny batches.
 """
 

@@ -1,9 +1,9 @@
 """How the test command's two pytest-xdist workers share the work (`-n 2 --dist loadscope`).
 
 Here, at the root, so that it applies to the notebooks as well as to tests/. Each test belongs to one unit of work
-(`unit_of`), which one worker runs in order: a notebook chain, or a test module with its module fixtures (a
-browser, a JupyterLab). The longest units start first, so that none is left for the end, and a worker takes its next
-unit when one test is left.
+(`unit_of`), which one worker runs in order: a notebook chain, a test module with its module fixtures (a
+browser, a JupyterLab), or one of the chains of tests a module holds. The longest units start first, so that none
+is left for the end, and a worker takes its next unit when one test is left.
 """
 
 from __future__ import annotations
@@ -15,7 +15,12 @@ import pytest
 # Notebooks that read what others saved (a trained model, an experiment's runs) run in one chain, in the series'
 # order, so that each finds what it found when everything ran in one process. 01 reads 05's summary when present.
 TRAINING_CHAIN = ("01", "05", "06", "07", "08")
-FIRST = ["notebooks: chain of saved results", "tests/test_profile_paths.py", "tests/test_browser.py", "notebooks: the others"]
+# Modules whose tests form chains that share nothing: a test's id starts with its chain's name ("[07+08-08-gpu]"),
+# and each chain is a unit of its own, so that the two workers can run two chains at once.
+CHAINED_MODULES = ("tests/test_profile_paths.py",)
+# The units that take minutes, longest first; the modules not listed take seconds to a minute each.
+FIRST = ["tests/test_profile_paths.py[07+08]", "notebooks: chain of saved results", "tests/test_browser.py",
+         "tests/test_recipes_learn.py", "notebooks: the others", "tests/test_profile_paths.py[05+06]"]
 
 
 def unit_of(nodeid: str) -> str:
@@ -24,6 +29,8 @@ def unit_of(nodeid: str) -> str:
     if path.endswith(".ipynb"):
         chain = path.rsplit("/", 1)[-1][:2] in TRAINING_CHAIN
         return "notebooks: chain of saved results" if chain else "notebooks: the others"
+    if path in CHAINED_MODULES and "[" in nodeid:
+        return f"{path}[{nodeid.split('[', 1)[1].split('-', 1)[0]}]"
     return path
 
 

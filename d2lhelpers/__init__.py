@@ -1,13 +1,12 @@
-"""Helpers for the AlexNet teaching series (Dive into Deep Learning §7.1). Importing has no side effects.
-
-One module per concern, with the notebooks that introduce it:
+"""Helpers for the AlexNet teaching series (Dive into Deep Learning §7.1), one module per concern with the notebooks
+that introduce it; importing has no side effects.
 
 - versions     the d2l version and the Python/torch floors the code needs (00)
 - data         the data and results folders; Fashion-MNIST found offline, verified by MD5, loaded as uint8 tensors (00)
 - devices      CUDA, MPS or CPU: a model and its data placed there, timers, the CPU's bf16, precision (00, 02, 04, 05)
 - hardware     what this machine offers: the set-up check (00); its throughput, published peaks, power (02)
 - profiles     the ci/cpu/gpu run profiles: every setting and accuracy floor that differs (00)
-- features     hand-crafted features (Sobel, Gabor, a vectorised HOG) and timed scikit-learn pipelines on them (01)
+- features     hand-crafted features (Sobel, Gabor, HOG), an RBF kernel, timed pipelines, the small CNN's recipe (01)
 - shapes       the output-size formula, layer by layer; where a window goes, what one output value sums (03)
 - drawings     figures of those windows and of one convolution step (03)
 - models       the book's AlexNet, the 2012 network, LeNet, a small CNN; their parameters, multiply-adds, memory (03)
@@ -27,7 +26,3 @@ from d2lhelpers.devices import best_device
 from d2lhelpers.models import alexnet, count_parameters, layer_costs, lenet, training_memory_bytes
 from d2lhelpers.profiles import PROFILES, choose_profile
 from d2lhelpers.shapes import conv_output_size, smallest_valid_input, spatial_sizes
-
-__all__ = ["CLASS_NAMES", "PROFILES", "FashionMNISTError", "alexnet", "best_device", "choose_profile",
-           "conv_output_size", "count_parameters", "layer_costs", "lenet", "load_fashion_mnist",
-           "prepare_fashion_mnist", "smallest_valid_input", "spatial_sizes", "training_memory_bytes"]

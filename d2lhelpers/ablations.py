@@ -1,7 +1,4 @@
-"""Experiments on AlexNet's ingredients: gradients at initialisation, and variants trained side by side (notebook 07).
-
-A finished run keeps its record, results/<run>/<name>-seed<s>.json, which every notebook with its settings reuses.
-"""
+"""Experiments on AlexNet's ingredients: gradients at initialisation, seeded variants trained and compared (07)."""
 
 from __future__ import annotations
 
@@ -21,13 +18,11 @@ from d2lhelpers.models import count_parameters
 from d2lhelpers.training import History, TrainSettings, evaluate, train
 from d2lhelpers.verdicts import Verdict, verdict
 
-INITIALISATIONS = ("pytorch", "xavier")
-
 
 def initialise(net: nn.Module, scheme: str) -> nn.Module:
     """Redraw `net`'s conv and linear weights: "pytorch" (its default) or "xavier" with zero biases (the book's)."""
-    if scheme not in INITIALISATIONS:
-        raise ValueError(f"scheme must be one of {', '.join(INITIALISATIONS)}, got {scheme!r}")
+    if scheme not in ("pytorch", "xavier"):
+        raise ValueError(f"scheme must be one of pytorch, xavier, got {scheme!r}")
     for module in net.modules():
         if isinstance(module, (nn.Conv2d, nn.Linear)):
             if scheme == "xavier":
@@ -51,8 +46,7 @@ def layer_gradient_norms(net: nn.Sequential, x: torch.Tensor, y: torch.Tensor) -
 
 def train_variant(name: str, net: nn.Module, data, settings: TrainSettings, device: torch.device, run: str,
                   precision: str | None = None) -> dict[str, object]:
-    """Train one variant or reuse its record, results/<run>/<name>.json: its history, train and test accuracy both in
-    evaluation mode (the gap), and the share of test images given the top class."""
+    """One variant trained, or its record results/<run>/<name>.json reused: history, accuracies, top class's share."""
     folder = results_folder(run)
     record, checkpoint = load_record(folder / f"{name}.json", settings), folder / f"{name}.pt"
     if record is not None:
@@ -79,8 +73,7 @@ def train_variant(name: str, net: nn.Module, data, settings: TrainSettings, devi
 def train_seeds(name: str, make_net: Callable[[], nn.Module], data, settings: TrainSettings, device: torch.device,
                 run: str, seeds: Sequence[int] = (0, 1, 2), precision: str | None = None,
                 label: str | None = None) -> dict[str, object]:
-    """`train_variant` as <name>-seed<s> for each seed s (manual_seed(s) before `make_net()`, the batches' order), and
-    the summary over the seeds, called `label` (default `name`)."""
+    """`train_variant` as <name>-seed<s> for each seed s (manual_seed(s) before `make_net()`), summarised as `label`."""
     if len(seeds) < 2 or len(set(seeds)) != len(seeds):
         raise ValueError(f"need at least two different seeds to measure a spread, got {list(seeds)}")
     runs = []
@@ -103,58 +96,34 @@ def summarise(label: str, runs: list[dict[str, object]], parameters: int) -> dic
     return summary
 
 
-def on_seeds(summary: dict[str, object], seeds: Sequence[int]) -> dict[str, object]:
-    """`summary` over `seeds` only: what a verdict compares when a borderline comparison gave a variant extra seeds."""
-    runs = [r for r in summary["runs"] if r["seed"] in seeds]
-    if len(runs) < 2:
-        raise ValueError(f"{summary['variant']} has {len(runs)} of the seeds {list(seeds)}; a spread needs two")
-    return summarise(str(summary["variant"]), runs, int(summary["parameters"]))
-
-
 class Experiment:
-    """Seeded variants of one experiment, compared by the one verdict rule; a borderline one gets `extra_seeds` too."""
+    """Seeded variants of one experiment, each trained on seeds fixed before any comparison, judged by the one rule."""
 
-    def __init__(self, data, device: torch.device, run: str, precision: str, seeds: Sequence[int] = (0, 1, 2),
-                 extra_seeds: Sequence[int] = (3, 4)):
-        self.data, self.device, self.run, self.precision = data, device, run, precision
-        self.seeds, self.extra_seeds = tuple(seeds), tuple(extra_seeds)
+    def __init__(self, data, device: torch.device, run: str, precision: str, seeds: Sequence[int] = (0, 1, 2)):
+        self.data, self.device, self.run, self.precision, self.seeds = data, device, run, precision, tuple(seeds)
         self.results: dict[str, dict[str, object]] = {}
-        self._recipes: dict[str, tuple[str, Callable[[], nn.Module], TrainSettings]] = {}
 
     def train(self, label: str, name: str, make_net: Callable[[], nn.Module], settings: TrainSettings,
               seeds: Sequence[int] | None = None) -> dict[str, object]:
-        """`train_seeds` for `label`, with the extra seeds already recorded (every notebook judges on the same ones)."""
-        self._recipes[label] = (name, make_net, settings)
-        asked = tuple(seeds or self.seeds)
-        seeds = asked + tuple(s for s in self.extra_seeds
-                              if s not in asked and self._recorded(name, dataclasses.replace(settings, seed=s)))
-        summary = train_seeds(name, make_net, self.data, settings, self.device, self.run, seeds,
-                              precision=self.precision, label=label)
-        # updated in place: a summary a notebook holds (`base = lab.train(...)`) stays current when `compare` adds seeds
-        self.results.setdefault(label, {}).clear()
-        self.results[label].update(summary)
+        """`train_seeds` for `label` on `seeds` (default: the experiment's), kept in `results`."""
+        self.results[label] = train_seeds(name, make_net, self.data, settings, self.device, self.run,
+                                          tuple(seeds or self.seeds), precision=self.precision, label=label)
         return self.results[label]
 
     def saved(self, label: str, name: str, make_net: Callable[[], nn.Module],
               settings: TrainSettings) -> dict[str, object] | None:
         """`train` when every seed of `name` is recorded (another notebook trained it), else None: never trains."""
-        if not all(self._recorded(name, dataclasses.replace(settings, seed=s)) for s in self.seeds):
-            return None
-        return self.train(label, name, make_net, settings)
-
-    def _recorded(self, name: str, settings: TrainSettings) -> bool:
-        return load_record(results_folder(self.run) / f"{name}-seed{settings.seed}.json", settings) is not None
+        folder = results_folder(self.run)
+        recorded = all(load_record(folder / f"{name}-seed{s}.json", dataclasses.replace(settings, seed=s))
+                       for s in self.seeds)
+        return self.train(label, name, make_net, settings) if recorded else None
 
     def compare(self, changed: str, reference: str, key: str = "test_acc") -> Verdict:
-        """`changed` minus `reference` by the one rule; a borderline result first gets the extra seeds."""
-        result = verdict(self.results[changed], self.results[reference], key)
-        all_seeds = self.seeds + self.extra_seeds
-        if result.borderline and self.extra_seeds:
-            for label in (changed, reference):
-                if len(self.results[label]["seeds"]) < len(all_seeds):
-                    self.train(label, *self._recipes[label], seeds=all_seeds)
-            result = verdict(self.results[changed], self.results[reference], key)
-        return result
+        """`changed` minus `reference` by the one rule, on the seeds both were trained with; it never trains."""
+        if (a := self.results[changed]["seeds"]) != (b := self.results[reference]["seeds"]):
+            raise ValueError(f"{changed!r} was trained on seeds {a} and {reference!r} on {b}: a comparison needs the "
+                             "same seeds, fixed in the design")
+        return verdict(self.results[changed], self.results[reference], key)
 
 
 def mean_std(summary: dict[str, object], key: str) -> str:

@@ -1,7 +1,5 @@
-"""Model-ready batches made on the device: standardise, resize, augment, shuffle (notebook 04).
-
-The images stay on the device as uint8 (47 MB for all 60,000); each batch is resized and augmented there.
-"""
+"""Model-ready batches made on the device: standardise, resize, augment, shuffle (notebook 04). The images stay there
+as uint8 (47 MB for all 60,000); each batch is resized and augmented there."""
 
 from __future__ import annotations
 

@@ -1,8 +1,4 @@
-"""What a run saves: checkpoints to resume it, its record, and conv1's filters kept during it (notebooks 05, 06).
-
-A finished run leaves one record, JSON with its settings, history and measurements, and `model.pt` when later notebooks
-load its weights; either is reused only with the same settings (`changed_settings`).
-"""
+"""What a run saves (05, 06): checkpoints to resume it, its JSON record and weights, conv1's filters kept during it."""
 
 from __future__ import annotations
 
@@ -16,29 +12,12 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from d2lhelpers.data import display_path, results_folder
+from d2lhelpers.data import results_folder
 from d2lhelpers.inspection import get_layer
-
-EARLY_STEPS = (5, 20, 60, 150)  # steps of the first epoch, where conv1 changes fastest
 
 
 class TrainingError(RuntimeError):
     """A run that cannot go on: out of memory, or a saved run that does not fit; the message says why."""
-
-
-def out_of_memory_error(error: BaseException, settings, device: torch.device, history=None,
-                        checkpoint: Path | None = None) -> TrainingError:
-    """The book's advice as an error: a smaller batch or smaller images; it carries the history kept in `checkpoint`."""
-    kept = ""
-    if history is not None and history.epochs:
-        kept = f" The {len(history.epochs)} finished epoch(s) are kept" + (
-            f" in {display_path(checkpoint)}; the next run resumes from there." if checkpoint else ".")
-    oom = TrainingError(
-        f"Out of memory on {device} with batch_size={settings.batch_size} and image_size={settings.image_size}. "
-        f"Try batch_size={max(1, settings.batch_size // 2)}, or a smaller image_size (the smallest AlexNet "
-        f"accepts is 65), or the `cpu` profile.{kept} ({type(error).__name__}: {str(error).splitlines()[0]})")
-    oom.history = history
-    return oom
 
 
 def changed_settings(saved: dict, settings) -> dict[str, tuple]:
@@ -75,15 +54,12 @@ def load_checkpoint(path: Path, net: nn.Module, settings=None) -> dict:
         raise TrainingError(f"{path} comes from a run with other settings (saved, now): {changed}. "
                             f"Delete it to start afresh, or pass checkpoint=None.")
     own, state = net.state_dict(), saved["model"]
-    missing, unexpected = sorted(set(own) - set(state)), sorted(set(state) - set(own))
-    if missing or unexpected:
-        raise TrainingError(f"{path} was saved from a different architecture: missing {missing[:3]}, unexpected "
-                            f"{unexpected[:3]}. Build the same model, or delete the file to start afresh.")
-    for name, tensor in state.items():
-        if tensor.shape != own[name].shape:
-            raise TrainingError(f"{path} does not fit this model: {name} has shape {tuple(tensor.shape)} in the file "
-                                f"and {tuple(own[name].shape)} here (a different image_size or number of classes?). "
-                                f"Build the model it was saved from, or delete the file to start afresh.")
+    misfits = [f"{name} only in {'the file' if name in state else 'the model'}" for name in sorted(set(own) ^ set(state))]
+    misfits += [f"{name} has shape {tuple(state[name].shape)} in the file and {tuple(own[name].shape)} here"
+                for name in own if name in state and state[name].shape != own[name].shape]
+    if misfits:
+        raise TrainingError(f"{path} does not fit this model (another architecture, image_size or number of classes?): "
+                            f"{'; '.join(misfits[:3])}. Build the model it was saved from, or delete the file.")
     net.load_state_dict(state)
     return saved
 
@@ -118,12 +94,12 @@ def load_results(run_name: str) -> dict | None:
     return load_record(results_folder(run_name) / "results.json")
 
 
-def snapshot_steps(steps_per_epoch: int, total_steps: int, early: Iterable[int] = EARLY_STEPS) -> tuple[int, ...]:
-    """The steps after which the filters are kept: a few early ones, the end of every epoch, the run's last step."""
+def snapshot_steps(steps_per_epoch: int, total_steps: int) -> tuple[int, ...]:
+    """The steps after which filters are kept: a few early ones (conv1 changes fastest), each epoch's end, the last."""
     if steps_per_epoch < 1 or total_steps < 1:
         raise ValueError(f"steps must be positive, got {steps_per_epoch} per epoch and {total_steps} in all")
-    ends = set(range(steps_per_epoch, total_steps, steps_per_epoch)) | {total_steps}
-    return tuple(sorted({step for step in early if 0 < step < min(steps_per_epoch, total_steps)} | ends))
+    early = {step for step in (5, 20, 60, 150) if step < min(steps_per_epoch, total_steps)}
+    return tuple(sorted(early | set(range(steps_per_epoch, total_steps, steps_per_epoch)) | {total_steps}))
 
 
 class FilterSnapshots:

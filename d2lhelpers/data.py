@@ -1,11 +1,10 @@
-"""Where the series reads its data and writes its results, and Fashion-MNIST found offline, verified, loaded (00).
-
-The four IDX files are verified by the MD5 of their content and copied to `data/FashionMNIST/raw/`, where torchvision
-and the book's `d2l.load_data_fashion_mnist` find them offline too. `python -m d2lhelpers` prepares them.
-"""
+"""Where the series reads its data and writes its results; Fashion-MNIST's four IDX files found offline, verified by
+the MD5 of their content, copied to `data/FashionMNIST/raw/` (where torchvision and the book's d2l find them too) and
+loaded (00). `python -m d2lhelpers` prepares them."""
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
 import json
@@ -22,8 +21,7 @@ SOURCE_ENV_VAR = "FASHION_MNIST_DIR"
 DEBIAN_DIR = Path("/usr/share/datasets/fashion-mnist")
 TORCHVISION_RAW = Path("FashionMNIST", "raw")  # inside a data folder, where torchvision and d2l read the files
 
-# MD5 and size of each decompressed IDX file: the same whatever the source.
-IDX_FILES: dict[str, tuple[str, int]] = {
+IDX_FILES: dict[str, tuple[str, int]] = {  # MD5 and size of each decompressed IDX file, the same whatever the source
     "train-images-idx3-ubyte": ("f4a8712d7a061bf5bd6d2ca38dc4d50a", 47_040_016),
     "train-labels-idx1-ubyte": ("9018921c3c673c538a1fc5bad174d6f9", 60_008),
     "t10k-images-idx3-ubyte": ("8181f5470baa50b63fa0f6fddb340f0a", 7_840_016),
@@ -128,12 +126,6 @@ def _stamp(raw: Path, checksums: Checksums) -> dict[str, list[object]]:
             for name, (md5, _) in checksums.items()}
 
 
-def _write_atomically(path: Path, content: bytes) -> None:
-    tmp = path.with_name(path.name + ".part")
-    tmp.write_bytes(content)
-    os.replace(tmp, path)
-
-
 def _copy_verified(source: Path, raw: Path, checksums: Checksums, data_dir: Path) -> None:
     found = {name: _find(source, name) for name in checksums}
     if missing := [name for name, path in found.items() if path is None]:
@@ -142,20 +134,10 @@ def _copy_verified(source: Path, raw: Path, checksums: Checksums, data_dir: Path
     contents = {name: _verified(path, checksums[name], data_dir) for name, path in found.items()}
     raw.mkdir(parents=True, exist_ok=True)
     for name, content in contents.items():
-        if found[name] != raw / name:
-            _write_atomically(raw / name, content)
-    _write_atomically(raw / _STAMP, json.dumps(_stamp(raw, checksums), indent=1).encode())
-
-
-def _download(data_dir: Path) -> None:
-    import torchvision  # only needed here, and slow to import
-
-    try:
-        for train in (True, False):
-            torchvision.datasets.FashionMNIST(root=str(data_dir), train=train, download=True)
-    except Exception as error:  # any network failure: urllib, socket, HTTP errors
-        raise _error(f"Fashion-MNIST was not found locally and the download failed ({type(error).__name__}: {error}).\n"
-                     f"Looked in: {', '.join(str(p) for p in candidate_sources(data_dir))}.", data_dir) from None
+        if found[name] != raw / name:  # written whole or not at all: a half-written file would be found next time
+            (raw / f"{name}.part").write_bytes(content)
+            os.replace(raw / f"{name}.part", raw / name)
+    (raw / _STAMP).write_text(json.dumps(_stamp(raw, checksums), indent=1))  # written last: it vouches for the files
 
 
 def prepare_fashion_mnist(data_dir: Path | None = None, sources: Sequence[Path] | None = None,
@@ -164,19 +146,25 @@ def prepare_fashion_mnist(data_dir: Path | None = None, sources: Sequence[Path] 
     any of the files is used; a partial or corrupted copy there raises FashionMNISTError."""
     data_dir = Path(data_dir or default_data_dir())
     raw = data_dir / TORCHVISION_RAW
-    try:
+    with contextlib.suppress(OSError, ValueError):  # no stamp, or one for other files or checksums: verify again
         if json.loads((raw / _STAMP).read_text()) == _stamp(raw, checksums):
             return raw, raw
-    except (OSError, ValueError):
-        pass
     search = list(sources) if sources is not None else candidate_sources(data_dir)
     for source in search:
         if any(_find(source, name) for name in checksums):
             _copy_verified(source, raw, checksums, data_dir)
             return raw, source
+    looked = f"Looked in: {', '.join(str(p) for p in search)}."
     if not allow_download:
-        raise _error(f"Fashion-MNIST was not found. Looked in: {', '.join(str(p) for p in search)}.", data_dir)
-    _download(data_dir)
+        raise _error(f"Fashion-MNIST was not found. {looked}", data_dir)
+    import torchvision  # slow to import, and only needed to download
+
+    try:
+        for train in (True, False):
+            torchvision.datasets.FashionMNIST(root=str(data_dir), train=train, download=True)
+    except Exception as error:  # any network failure: urllib, socket, HTTP errors
+        raise _error(f"Fashion-MNIST was not found locally and the download failed ({type(error).__name__}: {error}).\n"
+                     f"{looked}", data_dir) from None
     _copy_verified(raw, raw, checksums, data_dir)
     return raw, Path("torchvision download")
 

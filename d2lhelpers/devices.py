@@ -1,8 +1,5 @@
-"""Where a run computes, and in what: CUDA, then Apple's MPS, then the CPU; the model and its data placed there;
-timers that wait for the device; the CPU's bf16; the precision chosen from the hardware, with its reason.
-
-Introduced in notebook 00; the timers in 02 and 04; placement and precision in 05, which explains `decide_precision`.
-"""
+"""CUDA, then Apple's MPS, then the CPU: the model and its data placed there, timers that wait for the device, the
+CPU's bf16, and the precision chosen from the hardware with its reason (00; timers 02, 04; precision 05)."""
 
 from __future__ import annotations
 
@@ -18,7 +15,6 @@ from torch.nn import functional as F
 
 CHANNELS_LAST_DEVICES = ("cuda", "cpu")  # their convolutions (cuDNN, oneDNN) are faster on channels-last tensors
 DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16, "fp32": None}
-CPU_BF16_MIN_SPEEDUP = 1 / 0.9  # bf16 must save at least 10% of a step's time to be worth its rounding
 # oneDNN's instruction-set caps below AVX512_CORE_BF16: with one of them set, bf16 is emulated even on a CPU that has it
 ONEDNN_CAPS_WITHOUT_BF16 = ("SSE41", "AVX", "AVX2", "AVX2_VNNI", "AVX2_VNNI_2", "AVX512_CORE", "AVX512_CORE_VNNI")
 
@@ -174,7 +170,7 @@ def decide_precision(device_type: str, capability: tuple[int, int] | None = None
                                      "many times slower, so it is not timed")
         if cpu_bf16_speedup is None:
             return Precision("fp32", "this CPU has no bf16 kernels for these layers")
-        faster = cpu_bf16_speedup >= CPU_BF16_MIN_SPEEDUP
+        faster = cpu_bf16_speedup >= 1 / 0.9  # bf16 must save at least 10% of a step's time to be worth its rounding
         return Precision("bf16" if faster else "fp32", f"a training step measured {cpu_bf16_speedup:.2f}x as fast "
                          f"in bf16 as in fp32 on this CPU ({'faster' if faster else 'not clearly faster'})")
     return Precision("fp32", f"{device_type}: fp32")

@@ -1,10 +1,10 @@
 """Figures of a convolution: where its window goes (a grid, or one axis as a strip), and one output value computed
-step by step (notebook 03; the geometry is `shapes.py`'s).
-"""
+step by step (notebook 03; the geometry is `shapes.py`'s)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import product
 
 import matplotlib.pyplot as plt
 import torch
@@ -14,8 +14,7 @@ from matplotlib.patches import Patch, Rectangle
 from d2lhelpers.plots import FONT
 from d2lhelpers.shapes import cell_ranges, conv_step_terms, uncovered_input_cells, window_positions
 
-_INPUT, _PADDING, _LOST = "white", "#d9d9d9", "#f4a6a6"
-_WINDOW = "tab:blue"
+_INPUT, _PADDING, _LOST, _WINDOW = "white", "#d9d9d9", "#f4a6a6", "tab:blue"
 
 
 def _cell(ax: plt.Axes, x: int, y: int, padding: bool, lost: bool) -> None:
@@ -38,40 +37,6 @@ def _geometry_legend(fig: plt.Figure, lost: bool, strip: bool = False) -> None:
     fig.legend(handles=handles, loc="outside lower center", ncol=3, frameon=False, fontsize=FONT)
 
 
-def draw_window_grid(n: int, kernel_size: int, stride: int = 1, padding: int = 0) -> plt.Figure:
-    """The padded input as a grid (padding, every window centre, the last window, cells never covered), the output."""
-    k, s, p = kernel_size, stride, padding
-    starts = window_positions(n, k, s, p)
-    out, last = len(starts), starts[-1]
-    m, lost = n + 2 * p, {c + p for c in uncovered_input_cells(n, k, s, p)}
-    cell = min(0.4, 3.4 / m)  # inches per cell: large inputs shrink, so that the figure fits a slide at full size
-    fig, (ax, out_ax) = plt.subplots(1, 2, figsize=((m + max(out, 4)) * cell + 1.5, max(m * cell, 2.5) + 1.6),
-                                     layout="constrained", gridspec_kw={"width_ratios": [m, max(out, 4)]})
-    for r in range(m):
-        for c in range(m):
-            padded = not (p <= r < p + n and p <= c < p + n)
-            _cell(ax, c, r, padded, not padded and (r in lost or c in lost))
-    centres = [start + k / 2 for start in starts]
-    ax.scatter([x for _ in centres for x in centres], [y for y in centres for _ in centres],
-               s=max(10, 80 * cell), color=_WINDOW, zorder=3)
-    ax.add_patch(Rectangle((last, last), k, k, facecolor=_WINDOW, alpha=0.18, zorder=2))
-    ax.add_patch(Rectangle((last, last), k, k, fill=False, edgecolor=_WINDOW, linewidth=3, zorder=4))
-    ax.set(xlim=(-0.1, m + 0.1), ylim=(m + 0.1, -0.1), aspect="equal")
-    ax.set_title(f"input {n}×{n}, padding {p}, kernel {k}×{k}, stride {s}", fontsize=12)
-    ax.axis("off")
-    for r in range(out):
-        for c in range(out):
-            current = r == c == out - 1
-            out_ax.add_patch(Rectangle((c, r), 1, 1, facecolor=_WINDOW if current else "white", alpha=0.6 if current else 1,
-                                       edgecolor="gray", linewidth=0.6))
-    top = (m - out) / 2  # the output drawn with the input's cell size, centred vertically
-    out_ax.set(xlim=(-0.1, max(out, 4) + 0.1), ylim=(out + top + 0.1, -top - 0.1), aspect="equal")
-    out_ax.set_title(f"output {out}×{out}", fontsize=12)
-    out_ax.axis("off")
-    _geometry_legend(fig, bool(lost))
-    return fig
-
-
 def _draw_strip(ax: plt.Axes, label: str, n: int, k: int, s: int, p: int, max_cells: int) -> None:
     """One axis of the padded input (its last `max_cells` cells, where the floor acts), each window a numbered bar."""
     starts = window_positions(n, k, s, p)
@@ -92,10 +57,9 @@ def _draw_strip(ax: plt.Axes, label: str, n: int, k: int, s: int, p: int, max_ce
     ticks = [c for c in range(first, m) if (c - p) % 5 == 0 and 0 <= c - p < n]
     ticks += [c for c in (p, p + n - 1) if c >= first and all(abs(c - t) > 2 for t in ticks)]
     ax.set_xticks([c + 0.5 for c in ticks], [str(c - p) for c in ticks], fontsize=FONT)
-    ax.set_yticks([])
     ax.tick_params(axis="x", length=0, pad=2)
     ax.spines[:].set_visible(False)
-    ax.set(xlim=(first - 0.2, first + max_cells + 0.2), ylim=(-0.3 - 0.55 * lanes, 1.05))
+    ax.set(xlim=(first - 0.2, first + max_cells + 0.2), ylim=(-0.3 - 0.55 * lanes, 1.05), yticks=[])
     shown = f"last {m - first} of {m} padded cells" if first else f"all {m} padded cells"
     verdict = f"input cells never covered: {cell_ranges(lost)}" if lost else "every input cell is covered"
     ax.set_title(f"{label}: n={n}, k={k}, s={s}, p={p} → {out} windows ({shown}; {verdict})", fontsize=11, loc="left")
@@ -113,15 +77,43 @@ def draw_window_strips(layers: Sequence[tuple[str, int, int, int, int]], max_cel
 
 
 def draw_window(n: int, kernel_size: int, stride: int = 1, padding: int = 0, label: str | None = None) -> plt.Figure:
-    """The 2-D grid for small inputs (at most 24 padded cells), one axis as a strip for larger ones."""
-    if n + 2 * padding <= 24:
-        return draw_window_grid(n, kernel_size, stride, padding)
-    return draw_window_strips([(label or "one axis", n, kernel_size, stride, padding)])
+    """The padded input as a grid (padding, every window centre, the last window, cells never covered) beside the
+    output; beyond 24 padded cells, one axis as a strip named `label`."""
+    if n + 2 * padding > 24:
+        return draw_window_strips([(label or "one axis", n, kernel_size, stride, padding)])
+    k, s, p = kernel_size, stride, padding
+    starts = window_positions(n, k, s, p)
+    out, last = len(starts), starts[-1]
+    m, lost = n + 2 * p, {c + p for c in uncovered_input_cells(n, k, s, p)}
+    cell = min(0.4, 3.4 / m)  # inches per cell: large inputs shrink, so that the figure fits a slide at full size
+    fig, (ax, out_ax) = plt.subplots(1, 2, figsize=((m + max(out, 4)) * cell + 1.5, max(m * cell, 2.5) + 1.6),
+                                     layout="constrained", gridspec_kw={"width_ratios": [m, max(out, 4)]})
+    for r, c in product(range(m), repeat=2):
+        padded = not (p <= r < p + n and p <= c < p + n)
+        _cell(ax, c, r, padded, not padded and (r in lost or c in lost))
+    centres = [start + k / 2 for start in starts]
+    ax.scatter([x for _ in centres for x in centres], [y for y in centres for _ in centres],
+               s=max(10, 80 * cell), color=_WINDOW, zorder=3)
+    ax.add_patch(Rectangle((last, last), k, k, facecolor=_WINDOW, alpha=0.18, zorder=2))
+    ax.add_patch(Rectangle((last, last), k, k, fill=False, edgecolor=_WINDOW, linewidth=3, zorder=4))
+    ax.set(xlim=(-0.1, m + 0.1), ylim=(m + 0.1, -0.1), aspect="equal")
+    ax.set_title(f"input {n}×{n}, padding {p}, kernel {k}×{k}, stride {s}", fontsize=12)
+    ax.axis("off")
+    for r, c in product(range(out), repeat=2):
+        current = r == c == out - 1
+        out_ax.add_patch(Rectangle((c, r), 1, 1, facecolor=_WINDOW if current else "white", alpha=0.6 if current else 1,
+                                   edgecolor="gray", linewidth=0.6))
+    top = (m - out) / 2  # the output drawn with the input's cell size, centred vertically
+    out_ax.set(xlim=(-0.1, max(out, 4) + 0.1), ylim=(out + top + 0.1, -top - 0.1), aspect="equal")
+    out_ax.set_title(f"output {out}×{out}", fontsize=12)
+    out_ax.axis("off")
+    _geometry_legend(fig, bool(lost))
+    return fig
 
 
-def _number_grid(ax: plt.Axes, values: torch.Tensor, cmap: str, vmin: float, vmax: float, fmt: str = "{:.1f}",
-                 shown: torch.Tensor | None = None) -> None:
-    """Values as coloured cells with their numbers written in; cells where `shown` is False stay blank."""
+def _number_grid(ax: plt.Axes, values: torch.Tensor, title: str, cmap: str, vmin: float, vmax: float,
+                 fmt: str = "{:.1f}", shown: torch.Tensor | None = None) -> None:
+    """Values as coloured cells with their numbers written in, under `title`; cells where `shown` is False stay blank."""
     shown = torch.ones_like(values, dtype=torch.bool) if shown is None else shown
     colours = plt.get_cmap(cmap).with_extremes(bad="white")
     ax.imshow(values.float().masked_fill(~shown, float("nan")).numpy(), cmap=colours, vmin=vmin, vmax=vmax)
@@ -131,8 +123,8 @@ def _number_grid(ax: plt.Axes, values: torch.Tensor, cmap: str, vmin: float, vma
         dark = level < 0.45 if cmap == "gray" else abs(level - 0.5) > 0.35
         ax.text(j, i, fmt.format(value).replace("-", "−"), ha="center", va="center", fontsize=FONT,
                 color="white" if dark else "black")
-    ax.set_xticks([])
-    ax.set_yticks([])
+    ax.set(xticks=[], yticks=[])
+    ax.set_title(title, fontsize=12)
 
 
 def _conv_step_caption(terms: Sequence[tuple[int, int, float, float]], steps_done: int, row: int, col: int) -> str:
@@ -157,14 +149,12 @@ def draw_conv_step(image: torch.Tensor, kernel: torch.Tensor, row: int, col: int
     fig = plt.figure(figsize=(units * 0.45 + 1.0, image.shape[0] * 0.45 + 1.1), layout="constrained")
     full = torch.nn.functional.conv2d(image[None, None].float(), kernel[None, None].float())[0, 0]
     in_ax, k_ax, out_ax = fig.subplots(1, 3, gridspec_kw={"width_ratios": [image.shape[1], kw + 1, full.shape[1]]})
-    _number_grid(in_ax, image, "gray", 0.0, max(1.0, float(image.max())))
+    _number_grid(in_ax, image, f"input {image.shape[0]}×{image.shape[1]}", "gray", 0.0, max(1.0, float(image.max())))
     for i, j, _, _ in terms[:steps_done]:
         in_ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, facecolor="gold", alpha=0.45))
     in_ax.add_patch(Rectangle((col - 0.5, row - 0.5), kw, kh, fill=False, edgecolor=_WINDOW, linewidth=3))
-    in_ax.set_title(f"input {image.shape[0]}×{image.shape[1]}", fontsize=12)
     limit = max(1.0, float(kernel.abs().max()))
-    _number_grid(k_ax, kernel, "RdBu_r", -limit, limit, fmt="{:g}")
-    k_ax.set_title(f"kernel {kh}×{kw}", fontsize=12)
+    _number_grid(k_ax, kernel, f"kernel {kh}×{kw}", "RdBu_r", -limit, limit, fmt="{:g}")
     if steps_done:
         i, j, _, _ = terms[steps_done - 1]
         a, b = divmod(steps_done - 1, kw)
@@ -175,8 +165,8 @@ def draw_conv_step(image: torch.Tensor, kernel: torch.Tensor, row: int, col: int
     shown = torch.arange(full.numel()).reshape(full.shape) < row * full.shape[1] + col  # earlier outputs, reading order
     shown[row, col] = steps_done > 0
     limit = max(1.0, float(full.abs().max()))
-    _number_grid(out_ax, values, "RdBu_r", -limit, limit, fmt="{:.2f}", shown=shown)
+    _number_grid(out_ax, values, f"output {full.shape[0]}×{full.shape[1]}", "RdBu_r", -limit, limit, fmt="{:.2f}",
+                 shown=shown)
     out_ax.add_patch(Rectangle((col - 0.5, row - 0.5), 1, 1, fill=False, edgecolor=_WINDOW, linewidth=3))
-    out_ax.set_title(f"output {full.shape[0]}×{full.shape[1]}", fontsize=12)
     fig.suptitle(_conv_step_caption(terms, steps_done, row, col), fontsize=12)
     return fig

@@ -1,6 +1,5 @@
-"""Hand-crafted image features (Sobel, Gabor, HOG as scikit-image's but for a whole batch at once) and the classical
-pipeline on them, timed: features in, a scikit-learn classifier, accuracy out (notebook 01; 06 reuses the filters).
-"""
+"""Hand-crafted image features (Sobel, Gabor, HOG as scikit-image's but a batch at once), the classical pipeline on
+them, timed (features in, a scikit-learn classifier, accuracy out), the small CNN it faces (01; 06 uses the filters)."""
 
 from __future__ import annotations
 
@@ -14,11 +13,15 @@ import torch
 import torch.nn.functional as F
 from sklearn.linear_model import LogisticRegression
 
+from d2lhelpers.training import TrainSettings
+
+# notebook 01's small CNN (models.small_cnn): Adam on a cosine schedule, no augmentation; callers set images and budget
+SMALL_CNN = TrainSettings(image_size=28, epochs=30, optimizer="adam", lr=1e-3, schedule="cosine")
+
 
 def as_image_batch(images: torch.Tensor | np.ndarray, min_size: int = 1) -> torch.Tensor:
     """Grayscale images, (N, H, W) or (N, 1, H, W), uint8 or floating point, as float32 (N, H, W); else an error."""
-    if isinstance(images, np.ndarray):
-        images = torch.from_numpy(images)
+    images = torch.from_numpy(images) if isinstance(images, np.ndarray) else images
     if not isinstance(images, torch.Tensor):
         raise TypeError(f"expected a torch.Tensor or numpy array of images, got {type(images).__name__}")
     if images.dim() == 4 and images.shape[1] == 1:
@@ -45,8 +48,7 @@ def gabor_bank(size: int = 11, orientations: int = 4, wavelength: float = 6.0) -
     grating of `wavelength` pixels under a Gaussian window, zero mean, unit L1 norm."""
     if size < 1 or size % 2 == 0:
         raise ValueError(f"size must be a positive odd number of pixels, got {size}")
-    half = size // 2
-    y, x = torch.meshgrid(torch.arange(-half, half + 1.0), torch.arange(-half, half + 1.0), indexing="ij")
+    y, x = torch.meshgrid(*[torch.arange(-(size // 2), size // 2 + 1.0)] * 2, indexing="ij")
     kernels = []
     for theta in (math.radians(180 * k / orientations) for k in range(orientations)):
         along = x * math.cos(theta) + y * math.sin(theta)
@@ -58,22 +60,10 @@ def gabor_bank(size: int = 11, orientations: int = 4, wavelength: float = 6.0) -
     return torch.stack(kernels).unsqueeze(1)
 
 
-def handcrafted_filters(size: int = 11) -> dict[str, torch.Tensor]:
-    """Named hand-crafted filters (size, size): two Sobel kernels, centred in zeros, and four Gabors (notebook 06)."""
-    if size < 3 or size % 2 == 0:
-        raise ValueError(f"size must be an odd number of pixels, at least 3, got {size}")
-    pad = (size - 3) // 2
-    sobel = F.pad(sobel_kernels(), (pad, pad, pad, pad))[:, 0]
-    gabors = gabor_bank(size, 4, wavelength=size / 2)[:, 0]
-    return {"Sobel d/dx": sobel[0], "Sobel d/dy": sobel[1], **{f"Gabor {a}°": g for g, a in zip(gabors, (0, 45, 90, 135))}}
-
-
 def filter_responses(images: torch.Tensor | np.ndarray, kernels: torch.Tensor) -> torch.Tensor:
     """Each kernel (K, 1, k, k) or (K, k, k) slid over each image, unflipped as nn.Conv2d does: (N, K, H, W)."""
     x = as_image_batch(images).unsqueeze(1)
-    kernels = kernels.float()
-    if kernels.dim() == 3:
-        kernels = kernels.unsqueeze(1)
+    kernels = kernels.float().unsqueeze(1) if kernels.dim() == 3 else kernels.float()
     if kernels.dim() != 4 or kernels.shape[1] != 1 or kernels.shape[-1] != kernels.shape[-2] or kernels.shape[-1] % 2 == 0:
         raise ValueError(f"expected square odd-sized kernels shaped (K, 1, k, k) or (K, k, k), got {tuple(kernels.shape)}")
     return F.conv2d(x, kernels, padding=kernels.shape[-1] // 2)
@@ -117,12 +107,6 @@ def hog_features(images: torch.Tensor | np.ndarray, orientations: int = 9, cell_
     return torch.cat(chunks)
 
 
-def hog_feature_size(image_size: int, orientations: int = 9, cell_size: int = 4, block_size: int = 2) -> int:
-    """The length of the HOG vector of a square image: blocks x cells per block x orientations."""
-    blocks = image_size // cell_size - block_size + 1
-    return blocks * blocks * block_size * block_size * orientations
-
-
 @dataclass(frozen=True)
 class PipelineResult:
     """What one pipeline reached, and where its time went (seconds)."""
@@ -150,6 +134,17 @@ class PipelineResult:
 def linear_classifier() -> LogisticRegression:
     """Multinomial logistic regression (a linear model), for features already scaled to about [0, 1]."""
     return LogisticRegression(C=1.0, max_iter=1000, tol=1e-3)
+
+
+def rbf_kernel(x: np.ndarray, train_x: np.ndarray) -> np.ndarray:
+    """SVC's RBF kernel, gamma "scale" (from `train_x`), of each vector of `x` with each training vector: one float32
+    matrix product, in float64 for SVC(kernel="precomputed"), where it serves every C; len(x) x len(train_x)."""
+    if np.ndim(x) != 2 or np.ndim(train_x) != 2 or np.shape(x)[1] != np.shape(train_x)[1]:
+        raise ValueError(f"rbf_kernel needs two 2-D arrays (examples, features) with as many features, got shapes "
+                         f"{np.shape(x)} and {np.shape(train_x)}")
+    distances = torch.cdist(torch.tensor(x, dtype=torch.float32), torch.tensor(train_x, dtype=torch.float32))
+    gamma = 1 / (np.shape(train_x)[1] * np.var(train_x, dtype=np.float64))
+    return distances.square_().mul_(-float(gamma)).exp_().double().numpy()
 
 
 def _as_features(x: np.ndarray, y: np.ndarray, name: str) -> tuple[np.ndarray, np.ndarray]:
@@ -181,6 +176,5 @@ def run_pipeline(name: str, classifier, train_x: np.ndarray, train_y: np.ndarray
 def result_from_record(record: Mapping[str, object]) -> PipelineResult:
     """A PipelineResult from one entry of a recorded benchmark (benchmarks/handcrafted.json)."""
     if missing := [f.name for f in fields(PipelineResult) if f.name not in record]:
-        raise ValueError(f"the recorded result lacks {missing}; re-run the benchmark (python benchmarks/handcrafted.py)")
-    name, train, test, *numbers = (record[f.name] for f in fields(PipelineResult))
-    return PipelineResult(str(name), int(train), int(test), *map(float, numbers))
+        raise ValueError(f"the recorded result lacks {missing}; re-run the benchmark: python benchmarks/handcrafted.py --svm-c C [--with-pixels], or --cnn-only")
+    return PipelineResult(**{f.name: record[f.name] for f in fields(PipelineResult)})

@@ -1,9 +1,9 @@
-"""What this machine offers: notebook 00's set-up check; for notebook 02 its measured throughput, the published peaks
-of known GPUs and the power arithmetic.
-"""
+"""What this machine offers: the set-up check (00); its measured throughput, known GPUs' published peaks and the
+power arithmetic (02)."""
 
 from __future__ import annotations
 
+import contextlib
 import importlib.metadata
 import os
 import platform
@@ -47,11 +47,8 @@ def machine_description() -> str:
     if torch.cuda.is_available():
         return torch.cuda.get_device_name(0)
     cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as cpuinfo:
-            cpu = next((line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")), cpu)
-    except OSError:
-        pass
+    with contextlib.suppress(OSError), open("/proc/cpuinfo") as cpuinfo:  # Linux names the model there
+        cpu = next((line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")), cpu)
     return f"{cpu}, {os.cpu_count()} cores, {cpu_kind()}"
 
 

@@ -1,6 +1,5 @@
-"""The networks of the series (the book's AlexNet, the 2012 network, LeNet, a small CNN) and what they cost:
-parameters, multiply-adds and training memory, layer by layer (notebook 03).
-"""
+"""The series' networks (the book's AlexNet, the 2012 one, LeNet, a small CNN) and, layer by layer, their parameters,
+multiply-adds and training memory (notebook 03)."""
 
 from __future__ import annotations
 
@@ -15,6 +14,7 @@ from torch import nn
 from d2lhelpers.shapes import smallest_valid_input, spatial_sizes
 
 POOLING = {"max": nn.MaxPool2d, "avg": nn.AvgPool2d}
+OPTIMIZER_STATE_COPIES = {"SGD": 0, "SGD with momentum": 1, "Adam": 2}  # weight-sized tensors each keeps
 
 
 class LocalResponseNorm(nn.LocalResponseNorm):
@@ -91,10 +91,9 @@ def alexnet(num_classes: int = 10, in_channels: int = 1, image_size: int = 224, 
     and 08 reshape it: `width` scales the channels, `extra_convs` adds 3x3 layers after conv4, `pool_after` lists the
     convolutions (1-5) followed by pooling, `first_conv` is conv1's (kernel, stride, padding), `pool_window` the
     pooling's (kernel, stride)."""
-    if hidden_layers < 0 or hidden_width < 1:
-        raise ValueError(f"need hidden_layers >= 0 and hidden_width >= 1, got {hidden_layers} and {hidden_width}")
-    if width <= 0 or extra_convs < 0:
-        raise ValueError(f"need width > 0 and extra_convs >= 0, got {width} and {extra_convs}")
+    if hidden_layers < 0 or hidden_width < 1 or width <= 0 or extra_convs < 0:
+        raise ValueError(f"need hidden_layers >= 0, hidden_width >= 1, width > 0 and extra_convs >= 0, got "
+                         f"{hidden_layers=}, {hidden_width=}, {width=}, {extra_convs=}")
     if not set(pool_after) <= {1, 2, 3, 4, 5}:
         raise ValueError(f"pool_after names the book's convolution layers 1..5, got {pool_after}")
     blocks = []  # each convolution layer of the book with the layers after it, pooling left out
@@ -115,10 +114,8 @@ def alexnet(num_classes: int = 10, in_channels: int = 1, image_size: int = 224, 
         n_in = n_out
     side = spatial_sizes(features, image_size)[-1]
     if side < 1:
-        raise ValueError(
-            f"image_size={image_size} is too small for AlexNet: the feature maps shrink to nothing "
-            f"before the last pooling layer. The smallest valid image_size is {smallest_valid_input(features)}."
-        )
+        raise ValueError(f"image_size={image_size} is too small for AlexNet: the feature maps shrink to nothing before "
+                         f"the last pooling layer. The smallest valid image_size is {smallest_valid_input(features)}.")
     widths = [n_in * side * side] + [hidden_width] * hidden_layers
     hidden = [layer for a, b in zip(widths, widths[1:]) for layer in (nn.Linear(a, b), activation(), nn.Dropout(p=dropout))]
     return AlexNet(*features, nn.Flatten(), *hidden, nn.Linear(widths[-1], num_classes),
@@ -193,9 +190,6 @@ def layer_costs(net: nn.Sequential, input_shape: tuple[int, ...]) -> pd.DataFram
     return pd.DataFrame(rows)
 
 
-OPTIMIZER_STATE_COPIES = {"SGD": 0, "SGD with momentum": 1, "Adam": 2}  # weight-sized tensors each keeps
-
-
 def training_memory_bytes(num_parameters: int, optimizer: str = "SGD", bytes_per_value: int = 4) -> int:
     """Bytes for the weights, their gradients and the optimizer's state (activations not included)."""
     if optimizer not in OPTIMIZER_STATE_COPIES:
@@ -215,14 +209,13 @@ def saved_for_backward(net: nn.Sequential, x: torch.Tensor) -> pd.DataFrame:
     out): the layer that saved it, its role ("input", "output", "other": e.g. a dropout mask), shape, dtype, bytes."""
     parameters = {p.untyped_storage().data_ptr() for p in net.parameters()}
     rows: dict[int, dict[str, object]] = {}
-    current: dict[str, object] = {}
-    outputs = []  # kept alive, so that no freed storage is reused and mistaken for another tensor
+    name, outputs = "", [x]  # every output kept alive, so that no freed storage is reused and taken for another
 
     def pack(tensor: torch.Tensor) -> torch.Tensor:
         pointer = tensor.untyped_storage().data_ptr()
         if pointer not in parameters and pointer not in rows:
-            role = "input" if pointer == current["input"] else "other"
-            rows[pointer] = {"layer": current["layer"], "saved": role, "shape": tuple(tensor.shape),
+            role = "input" if pointer == outputs[-1].untyped_storage().data_ptr() else "other"
+            rows[pointer] = {"layer": name, "saved": role, "shape": tuple(tensor.shape),
                              "dtype": str(tensor.dtype).removeprefix("torch."), "bytes": tensor.untyped_storage().nbytes()}
         return tensor
 
@@ -231,11 +224,10 @@ def saved_for_backward(net: nn.Sequential, x: torch.Tensor) -> pd.DataFrame:
     try:
         with torch.autograd.graph.saved_tensors_hooks(pack, lambda tensor: tensor):
             for index, layer in enumerate(net):
-                current.update(layer=f"{index}: {layer.__class__.__name__}", input=x.untyped_storage().data_ptr())
-                x = layer(x)
-                outputs.append(x)
-                produced = rows.get(x.untyped_storage().data_ptr())
-                if produced is not None and produced["layer"] == current["layer"]:
+                name = f"{index}: {layer.__class__.__name__}"
+                outputs.append(layer(outputs[-1]))
+                produced = rows.get(outputs[-1].untyped_storage().data_ptr())
+                if produced is not None and produced["layer"] == name:
                     produced["saved"] = "output"  # e.g. ReLU keeps its result, not its input
     finally:
         net.train(was_training)

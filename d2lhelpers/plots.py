@@ -1,6 +1,5 @@
 """Figures readable when projected (every notebook sets matplotlib's font size to FONT), and tables: image grids (04),
-training curves and the confusion matrix (05), accuracy against time (01), thousands (03), runs and gradients (07).
-"""
+training curves and the confusion matrix (05), accuracy against time (01), thousands (03), runs and gradients (07)."""
 
 from __future__ import annotations
 
@@ -34,12 +33,11 @@ def show_images(images: torch.Tensor, titles: Sequence[str] | None = None, ncols
                 suptitle: str | None = None) -> plt.Figure:
     """A grid of grayscale images (N, H, W) or (N, 1, H, W), each with its title."""
     images = images.detach().float().cpu()
-    if images.dim() == 4:
-        images = images[:, 0]
+    images = images[:, 0] if images.dim() == 4 else images
     nrows = -(-len(images) // ncols)
     title_lines = max((t.count("\n") + 1 for t in titles), default=0) if titles is not None else 0
     height = nrows * (scale + 0.25 * title_lines) + (0.4 if suptitle else 0.0)  # room for titles, in inches
-    fig, axes = plt.subplots(nrows, ncols, figsize=(scale * ncols, height), squeeze=False)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(scale * ncols, height), squeeze=False, layout="tight")
     for i, ax in enumerate(axes.flat):
         ax.axis("off")
         if i < len(images):
@@ -48,13 +46,12 @@ def show_images(images: torch.Tensor, titles: Sequence[str] | None = None, ncols
                 ax.set_title(titles[i], fontsize=FONT)
     if suptitle:
         fig.suptitle(suptitle)
-    fig.tight_layout()
     return fig
 
 
 def plot_history(epochs: Sequence[dict[str, float]], title: str = "Training AlexNet") -> plt.Figure:
     """Train loss, train accuracy and test accuracy against the epoch."""
-    fig, ax = plt.subplots(figsize=(6.5, 4))
+    fig, ax = plt.subplots(figsize=(6.5, 4), layout="tight")
     x = [e["epoch"] for e in epochs]
     ax.plot(x, [e["train_loss"] for e in epochs], "o-", label="train loss")
     ax.plot(x, [e["train_acc"] for e in epochs], "s--", label="train accuracy")
@@ -63,7 +60,6 @@ def plot_history(epochs: Sequence[dict[str, float]], title: str = "Training Alex
     ax.set_xticks(x)
     ax.grid(alpha=0.3)
     ax.legend()
-    fig.tight_layout()
     return fig
 
 
@@ -104,15 +100,14 @@ def confusion_matrix(labels: torch.Tensor, predicted: torch.Tensor, num_classes:
 
 def most_confused(matrix: torch.Tensor, class_names: Sequence[str], k: int = 5) -> list[tuple[str, str, int]]:
     """The k largest off-diagonal counts, as (true class, predicted class, count)."""
-    off_diagonal = matrix.clone().fill_diagonal_(-1)
-    counts, flat = off_diagonal.flatten().topk(k)
+    counts, flat = matrix.clone().fill_diagonal_(-1).flatten().topk(k)
     n = len(class_names)
     return [(class_names[i // n], class_names[i % n], int(c)) for c, i in zip(counts.tolist(), flat.tolist())]
 
 
 def plot_confusion_matrix(matrix: torch.Tensor, class_names: Sequence[str], title: str = "Confusion matrix") -> plt.Figure:
     """Counts of (true class, predicted class), with the counts written in the cells."""
-    fig, ax = plt.subplots(figsize=(7.5, 5.4))  # at most 560 px high: a slide shows it at full size
+    fig, ax = plt.subplots(figsize=(7.5, 5.4), layout="tight")  # at most 560 px high: a slide shows it at full size
     ax.imshow(matrix, cmap="Blues")
     ticks = range(len(class_names))
     ax.set_xticks(ticks, class_names, rotation=45, ha="right")
@@ -123,14 +118,13 @@ def plot_confusion_matrix(matrix: torch.Tensor, class_names: Sequence[str], titl
         for j in ticks:
             count = int(matrix[i, j])
             ax.text(j, i, count, ha="center", va="center", fontsize=FONT, color="white" if count > high else "black")
-    fig.tight_layout()
     return fig
 
 
 def plot_accuracy_vs_time(rows: Sequence[dict], published: dict[str, float] | None = None,
                           title: str = "Test accuracy against time") -> plt.Figure:
     """Each pipeline ("name", "total_s", "accuracy") as a point, time on a log scale; published figures dashed."""
-    fig, ax = plt.subplots(figsize=(9, 5.5))
+    fig, ax = plt.subplots(figsize=(9, 5.5), layout="tight")
     for row in rows:
         ax.scatter(row["total_s"], row["accuracy"], s=60, zorder=3)
         ax.annotate(row["name"], (row["total_s"], row["accuracy"]), xytext=(6, 4), textcoords="offset points", fontsize=FONT)
@@ -143,13 +137,12 @@ def plot_accuracy_vs_time(rows: Sequence[dict], published: dict[str, float] | No
     ax.xaxis.set_minor_formatter(FuncFormatter(lambda value, _: f"{value:g}" if str(value)[0] in "25" else ""))
     ax.set(xlabel="time: features + training + prediction (seconds, log scale)", ylabel="test accuracy", title=title)
     ax.grid(alpha=0.3, which="both")
-    fig.tight_layout()
     return fig
 
 
 def plot_runs(runs: Sequence[dict], title: str) -> plt.Figure:
     """Training loss and test accuracy against the epoch, one line per run ("variant", "history")."""
-    fig, (loss_ax, acc_ax) = plt.subplots(1, 2, figsize=(11, 4))
+    fig, (loss_ax, acc_ax) = plt.subplots(1, 2, figsize=(11, 4), layout="tight")
     for run in runs:
         epochs = run["history"].epochs
         x = [e["epoch"] for e in epochs]
@@ -162,13 +155,12 @@ def plot_runs(runs: Sequence[dict], title: str) -> plt.Figure:
         ax.legend()
         ax.xaxis.get_major_locator().set_params(integer=True)
     fig.suptitle(title)
-    fig.tight_layout()
     return fig
 
 
 def plot_train_and_test(summaries: Sequence[dict], title: str) -> plt.Figure:
     """Train (dashed, dropout on) and test accuracy per epoch, mean ± std over the seeds of each summary."""
-    fig, ax = plt.subplots(figsize=(10, 4.5))
+    fig, ax = plt.subplots(figsize=(10, 4.5), layout="tight")
     for i, summary in enumerate(summaries):
         for key, style, what in (("train_acc", "--", "train"), ("test_acc", "-", "test")):
             curves = np.array([[e[key] for e in run["history"].epochs] for run in summary["runs"]])
@@ -179,17 +171,15 @@ def plot_train_and_test(summaries: Sequence[dict], title: str) -> plt.Figure:
     ax.set(xlabel="epoch", ylabel="accuracy (mean over seeds)", title=title, ylim=(0, 1.02))
     ax.grid(alpha=0.3)
     ax.legend(loc="lower right")
-    fig.tight_layout()
     return fig
 
 
 def plot_gradient_norms(norms: pd.DataFrame, title: str) -> plt.Figure:
     """Mean |gradient| per layer (rows) for several set-ups (columns), on a log scale."""
-    fig, ax = plt.subplots(figsize=(9, 4.5))
+    fig, ax = plt.subplots(figsize=(9, 4.5), layout="tight")
     for column in norms.columns:
         ax.plot(norms.index, norms[column], "o-", label=column)
     ax.set(yscale="log", xlabel="layer (input → output)", ylabel="mean |gradient| of the weights (log scale)", title=title)
     ax.grid(alpha=0.3, which="both")
     ax.legend()
-    fig.tight_layout()
     return fig

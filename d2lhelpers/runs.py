@@ -1,7 +1,4 @@
-"""A profile's AlexNet run: its seeded start, a plan that fits the time budget, trained and saved (notebooks 05, 06).
-
-The plan times a few steps here and sets `max_steps` to fit `time_budget_s`: with AVX2 only, a CPU trains 5x slower.
-"""
+"""A profile's AlexNet (05, 06): its seeded start, a plan timed here to fit its budget, trained, saved, loaded again."""
 
 from __future__ import annotations
 
@@ -10,22 +7,22 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 
 import torch
 from torch import nn
 
 from d2lhelpers.ablations import initialise
-from d2lhelpers.batches import batches
+from d2lhelpers.batches import batches, model_ready
 from d2lhelpers.checkpoints import changed_settings, conv1_snapshots, load_checkpoint, save_results
 from d2lhelpers.data import display_path, load_fashion_mnist, results_folder
-from d2lhelpers.devices import Precision, autocast, choose_precision, memory_format, prepare_model, synchronize
+from d2lhelpers.devices import Precision, choose_precision, prepare_model, synchronize
 from d2lhelpers.models import AlexNet, alexnet
 from d2lhelpers.profiles import Profile
-from d2lhelpers.training import History, TrainSettings, make_optimizer, train, train_step
+from d2lhelpers.training import History, TrainSettings, evaluate, make_optimizer, train, train_step
 
 WARM_UP_STEPS, MEASURED_STEPS = 2, 5  # untimed steps first (allocations and kernel choice slow them), then timed ones
-IMAGENET_ALEXNET_FILE = "alexnet-owt-7be5be79.pth"  # torchvision's AlexNet_Weights.IMAGENET1K_V1
 
 
 @dataclass(frozen=True)
@@ -60,51 +57,39 @@ class Plan:
 
 def plan_steps(settings: TrainSettings, n_train: int, seconds_per_step: float, seconds_per_evaluation: float) -> Plan:
     """The most steps (at most the profile's epochs) whose estimated time fits `settings.time_budget_s`."""
-
-    def plan(max_steps: int | None, limited_by: str) -> Plan:
-        return Plan(replace(settings, max_steps=max_steps), seconds_per_step, seconds_per_evaluation, limited_by, n_train)
-
-    if settings.time_budget_s is None:
-        return plan(None, "the profile's epochs (it sets no time budget)")
-    per_epoch = math.ceil(n_train / settings.batch_size)
-    fitting = 1  # one step at least, however small the budget
-    for epochs in range(1, settings.epochs + 1):  # the evaluations to pay for depend on the epochs the steps start
-        room = settings.time_budget_s - epochs * seconds_per_evaluation
-        steps = min(epochs * per_epoch, math.floor(room / seconds_per_step))
-        if steps > (epochs - 1) * per_epoch:
-            fitting = max(fitting, steps)
-    if fitting >= settings.epochs * per_epoch:
-        return plan(None, "the profile's epochs")
-    return plan(fitting, "the time budget")
+    per_epoch, budget = math.ceil(n_train / settings.batch_size), settings.time_budget_s
+    steps, limited_by = None, "the profile's epochs (it sets no time budget)"
+    if budget is not None:  # steps that start e epochs pay for e evaluations; one step at least, however small the budget
+        fits = [min(e * per_epoch, math.floor((budget - e * seconds_per_evaluation) / seconds_per_step))
+                for e in range(1, settings.epochs + 1)]
+        steps = max([1] + [fit for e, fit in enumerate(fits) if fit > e * per_epoch])
+        steps, limited_by = (None, "the profile's epochs") if steps >= settings.epochs * per_epoch else (
+            steps, "the time budget")
+    return Plan(replace(settings, max_steps=steps), seconds_per_step, seconds_per_evaluation, limited_by, n_train)
 
 
 def measure_seconds(net: nn.Module, images: torch.Tensor, labels: torch.Tensor, settings: TrainSettings,
-                    device: torch.device, precision: Precision | str, steps: int = MEASURED_STEPS,
+                    device: torch.device, precision: Precision | str,
                     clock: Callable[[], float] = time.perf_counter) -> tuple[float, float]:
     """Seconds per training step and per test image, timed on a copy of `net` after WARM_UP_STEPS untimed steps."""
     trial = prepare_model(copy.deepcopy(net), device)
     optimizer = make_optimizer(trial, settings)
     rng = torch.get_rng_state()  # left as it was, as are the weights of `net`
-    needed = settings.batch_size * (WARM_UP_STEPS + steps)
-    if len(images) < needed:  # a tiny data set: its images again, so that every timed batch is full
-        copies = math.ceil(needed / len(images))
-        images, labels = images.repeat(copies, *[1] * (images.dim() - 1))[:needed], labels.repeat(copies)[:needed]
-    stream = batches(images, labels, settings.batch_size, settings.image_size, torch.Generator().manual_seed(0),
-                     settings.augment)  # made lazily, as in training: the timed steps include preparing their batches
+    # full batches however few the images (a tiny set repeats), made lazily as in training: the timed steps prepare them
+    index = torch.arange(settings.batch_size * (WARM_UP_STEPS + MEASURED_STEPS), device=images.device) % len(images)
+    stream = batches(images[index], labels[index], settings.batch_size, settings.image_size,
+                     torch.Generator().manual_seed(0), settings.augment)
     for _ in range(WARM_UP_STEPS):
         train_step(trial, optimizer, *next(stream), precision)
     synchronize(device)
     start = clock()
-    for _ in range(steps):
+    for _ in range(MEASURED_STEPS):
         train_step(trial, optimizer, *next(stream), precision)
     synchronize(device)
-    per_step = (clock() - start) / steps
-    trial.eval()
-    x, _ = next(batches(images, labels, 256, settings.image_size))
-    with torch.no_grad(), autocast(device, precision):
-        start = clock()
-        trial(memory_format(x)).argmax(dim=1).cpu()
-        synchronize(device)
+    per_step = (clock() - start) / MEASURED_STEPS
+    x = model_ready(images[:256], settings.image_size)  # as `train` readies the test images
+    start = clock()
+    evaluate(trial, x, labels[:256], settings.image_size, precision)  # it waits for the predictions on the CPU
     per_image = (clock() - start) / len(x)
     torch.set_rng_state(rng)
     return per_step, per_image
@@ -132,20 +117,17 @@ def plan_training(net: nn.Module, data, settings: TrainSettings, device: torch.d
 
 
 def initial_alexnet(profile: Profile, seed: int = 0, start: float | str | None = None, **options) -> AlexNet:
-    """The AlexNet notebooks 05 and 06 start from, drawn after manual_seed(seed), from `start` (None: `profile.start`);
-    `options` go to `alexnet` (a narrower network for a scaled check)."""
+    """Notebook 05's AlexNet, drawn after manual_seed(seed) from `start` (None: the profile's); `options` to `alexnet`."""
     start = profile.start if start is None else start
     if start not in ("xavier", "default") and not (isinstance(start, float | int) and start > 0):
         raise ValueError(f"start is a positive number, 'xavier', 'default' or None, got {start!r}")
     torch.manual_seed(seed)
-    net = alexnet(num_classes=10, in_channels=1, image_size=options.pop("image_size", profile.training.image_size),
-                  **options)
+    net = alexnet(**{"num_classes": 10, "in_channels": 1, "image_size": profile.training.image_size} | options)
     if start == "xavier":  # every layer, as the book's train_ch6
         return initialise(net, "xavier")
     if start != "default":  # conv1 from N(0, start), bias 0; the other layers keep PyTorch's default
-        with torch.no_grad():
-            net[0].weight.normal_(0.0, float(start))
-            net[0].bias.zero_()
+        nn.init.normal_(net[0].weight, 0.0, float(start))
+        nn.init.zeros_(net[0].bias)
     return net
 
 
@@ -157,9 +139,8 @@ def run_name(profile: Profile) -> str:
 def train_and_save(net: nn.Module, settings: TrainSettings, device: torch.device, name: str, data=None,
                    precision: Precision | str | None = None, on_epoch_end: Callable[[History], None] | None = None,
                    extra: dict | None = None) -> History:
-    """Train with a checkpoint in results/<name>/ (resuming it), keeping conv1 at a few steps; save the run there.
-
-    A run that its time budget limits is planned again after its first epoch, from that epoch's own speed."""
+    """Train with a checkpoint in results/<name>/, keeping conv1 at a few steps; save the run there. A run its time
+    budget limits is planned again after its first epoch, at that epoch's speed."""
     folder = results_folder(name)
     data = data if data is not None else load_fashion_mnist()
     n_train = settings.train_examples or len(data.train_images)
@@ -167,12 +148,12 @@ def train_and_save(net: nn.Module, settings: TrainSettings, device: torch.device
     budget_limited = settings.max_steps is not None and settings.time_budget_s is not None
     history = train(net, data, settings, device, checkpoint=folder / "checkpoint.pt", precision=precision,
                     on_epoch_end=on_epoch_end, snapshots=snapshots,
-                    replan=(lambda step_s, eval_s: plan_steps(settings, n_train, step_s, eval_s)) if budget_limited else None)
+                    replan=partial(plan_steps, settings, n_train) if budget_limited else None)
     if history.replanned:
         settings = replace(settings, max_steps=history.replanned["max_steps"])
     if not history.interrupted:
-        save_results(folder, net, history, settings, {"test_acc": history.last("test_acc"), "precision": history.precision,
-                                                      "device": str(device), **(extra or {})}, snapshots)
+        measured = {"test_acc": history.last("test_acc"), "precision": history.precision, "device": str(device)}
+        save_results(folder, net, history, settings, measured | (extra or {}), snapshots)
     return history
 
 
@@ -193,19 +174,3 @@ def trained_alexnet(profile: Profile, device: torch.device) -> tuple[AlexNet, st
     return net.cpu().eval(), (f"no saved model for the {profile.name} profile, so it was trained here as notebook 05 "
                               f"does ({history.last('elapsed_s') / 60:.1f} min) and saved to "
                               f"{display_path(folder / 'model.pt')}")
-
-
-def imagenet_alexnet_path() -> Path:
-    """Where torchvision keeps its ImageNet-trained AlexNet weights (the file may not exist)."""
-    return Path(torch.hub.get_dir()) / "checkpoints" / IMAGENET_ALEXNET_FILE
-
-
-def imagenet_alexnet() -> nn.Module | None:
-    """torchvision's ImageNet-trained AlexNet when its weights (233 MB) are on this machine, else None; never downloads."""
-    import torchvision
-
-    if not imagenet_alexnet_path().is_file():
-        return None
-    net = torchvision.models.alexnet()
-    net.load_state_dict(torch.load(imagenet_alexnet_path(), map_location="cpu", weights_only=True))
-    return net.eval()

@@ -1,10 +1,10 @@
 """Output sizes of convolution and pooling layers, computed without running them, and where a window goes along one
-axis of its padded input: cell 0 is the first padding cell, the input's own are p .. p + n - 1 (notebook 03).
-"""
+axis of its padded input: cell 0 is the first padding cell, the input's own are p .. p + n - 1 (notebook 03)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from itertools import groupby
 
 import torch
 from torch import nn
@@ -68,13 +68,8 @@ def uncovered_input_cells(n: int, kernel_size: int, stride: int = 1, padding: in
 
 def cell_ranges(cells: Sequence[int]) -> str:
     """Cell numbers as ranges: [3, 4, 5, 9] -> '3–5, 9'."""
-    runs: list[list[int]] = []
-    for cell in cells:
-        if runs and cell == runs[-1][-1] + 1:
-            runs[-1].append(cell)
-        else:
-            runs.append([cell])
-    return ", ".join(str(r[0]) if len(r) == 1 else f"{r[0]}–{r[-1]}" for r in runs)
+    runs = [[cell for _, cell in run] for _, run in groupby(enumerate(cells), lambda pair: pair[1] - pair[0])]
+    return ", ".join(str(r[0]) if len(r) == 1 else f"{r[0]}–{r[-1]}" for r in runs)  # a run: cell - index constant
 
 
 def output_size_text(n: int, kernel_size: int, stride: int = 1, padding: int = 0) -> str:
@@ -82,10 +77,8 @@ def output_size_text(n: int, kernel_size: int, stride: int = 1, padding: int = 0
     k, s, p = kernel_size, stride, padding
     out, span = len(window_positions(n, k, s, p)), n + 2 * p - k
     text = f"output size = ⌊(n − k + 2p) / s⌋ + 1 = ⌊({n} − {k} + 2·{p}) / {s}⌋ + 1 = ⌊{span}/{s}⌋ + 1 = {out}"
-    if span % s == 0:
-        note = f"{span} is a multiple of {s}: the last window ends on the last padded cell"
-    else:
-        note = f"{span}/{s} = {span / s:.2f} is not whole: the floor drops the last {span % s} padded cell(s)"
+    note = (f"{span} is a multiple of {s}: the last window ends on the last padded cell" if span % s == 0 else
+            f"{span}/{s} = {span / s:.2f} is not whole: the floor drops the last {span % s} padded cell(s)")
     if s > k:
         note += f"; the stride {s} is larger than the kernel {k}, so the cells between windows are skipped"
     lost = uncovered_input_cells(n, k, s, p)

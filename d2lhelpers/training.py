@@ -1,8 +1,4 @@
-"""The training loop: one step, one epoch, evaluation, and `train`, which checkpoints and resumes (notebook 05).
-
-Unlike the book's `d2l.train_ch6`, `train` keeps the weights it is given, trains in the precision the hardware suits,
-stops at a planned step and checkpoints every epoch: an interrupted run resumes.
-"""
+"""The training loop (05): a step, an epoch, evaluation, and `train`, which checkpoints, resumes and follows a plan."""
 
 from __future__ import annotations
 
@@ -12,7 +8,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from itertools import islice
-from typing import Any
 from pathlib import Path
 
 import torch
@@ -20,8 +15,8 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from d2lhelpers.batches import batches, model_ready
-from d2lhelpers.checkpoints import (FilterSnapshots, load_checkpoint, out_of_memory_error, restore_rng_states,
-                                    save_checkpoint, snapshot_steps)
+from d2lhelpers.checkpoints import (FilterSnapshots, TrainingError, load_checkpoint, restore_rng_states, save_checkpoint,
+                                    snapshot_steps)
 from d2lhelpers.data import display_path
 from d2lhelpers.devices import (Precision, as_precision, autocast, choose_precision, forward_loss, is_out_of_memory,
                                 make_scaler, memory_format, prepare_model, to_device)
@@ -53,14 +48,10 @@ class TrainSettings:
             raise ValueError(f"unknown optimizer {self.optimizer!r}: choose 'sgd' or 'adam'")
         if self.schedule not in ("constant", "cosine"):
             raise ValueError(f"unknown schedule {self.schedule!r}: choose 'constant' or 'cosine'")
-        for name in ("image_size", "epochs", "batch_size"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
-        if self.lr <= 0:
-            raise ValueError(f"lr must be positive, got {self.lr}")
-        for name in ("time_budget_s", "max_steps"):
-            if getattr(self, name) is not None and getattr(self, name) <= 0:
-                raise ValueError(f"{name} must be positive or None, got {getattr(self, name)}")
+        for name in ("image_size", "epochs", "batch_size", "lr", "time_budget_s", "max_steps"):
+            if (value := getattr(self, name)) is not None and value <= 0:
+                raise ValueError(f"{name} must be positive{' (or None)' if name in ('time_budget_s', 'max_steps') else ''}, "
+                                 f"got {value}")
 
     def total_steps(self, n_train: int) -> int:
         """The optimizer steps of the whole run on `n_train` images: every epoch's, or the plan's `max_steps`."""
@@ -117,13 +108,10 @@ def train_step(net: nn.Module, optimizer: torch.optim.Optimizer, x: torch.Tensor
     """One optimizer step on a batch (skipped by an fp16 `scaler` on overflow): the detached loss and logits."""
     loss, logits = forward_loss(net, x, y, precision)
     optimizer.zero_grad(set_to_none=True)
-    if scaler is not None and scaler.is_enabled():
-        scaler.scale(loss).backward()
-        scaler.step(optimizer)
-        scaler.update()
-    else:
-        loss.backward()
-        optimizer.step()
+    scaler = scaler or make_scaler(x.device, "fp32")  # a disabled scaler: a plain backward pass and step
+    scaler.scale(loss).backward()
+    scaler.step(optimizer)
+    scaler.update()
     return loss.detach(), logits.detach()
 
 
@@ -133,24 +121,24 @@ def train_one_epoch(net: nn.Module, optimizer: torch.optim.Optimizer, scaler: to
     """One pass over the training data, to the plan's last step; `on_step` gets the run's steps done after each."""
     net.train()
     generator = torch.Generator().manual_seed(settings.seed * 1000 + epoch)  # the same order when resumed
-    steps_per_epoch = math.ceil(len(images) / settings.batch_size)
-    total_steps = settings.total_steps(len(images))
-    steps = min(steps_per_epoch, total_steps - epoch * steps_per_epoch)
+    per_epoch, total_steps = math.ceil(len(images) / settings.batch_size), settings.total_steps(len(images))
+    done = epoch * per_epoch
+    steps = min(per_epoch, total_steps - done)
     total_loss, correct, seen = torch.zeros((), device=images.device), torch.zeros((), device=images.device), 0
     start = time.perf_counter()
-    progress = tqdm(islice(batches(images, labels, settings.batch_size, settings.image_size, generator, settings.augment),
-                           steps), total=steps, desc=f"epoch {epoch + 1}/{settings.epochs_to_run(len(images))}", unit="batch",
+    stream = islice(batches(images, labels, settings.batch_size, settings.image_size, generator, settings.augment), steps)
+    progress = tqdm(stream, total=steps, desc=f"epoch {epoch + 1}/{settings.epochs_to_run(len(images))}", unit="batch",
                     leave=False, disable=bool(os.environ.get("TQDM_DISABLE")))  # tqdm.notebook ignores its own variable
-    for i, (x, y) in enumerate(progress):
-        set_learning_rate(optimizer, learning_rate(settings, epoch * steps_per_epoch + i, total_steps))
+    for step, (x, y) in enumerate(progress, start=done + 1):
+        set_learning_rate(optimizer, learning_rate(settings, step - 1, total_steps))
         loss, logits = train_step(net, optimizer, x, y, precision, scaler)
         if on_step is not None:
-            on_step(epoch * steps_per_epoch + i + 1)
+            on_step(step)
         total_loss += loss.float() * len(y)
         correct += (logits.argmax(dim=1) == y).sum()
         seen += len(y)
-        if i % 20 == 19:  # reading the loss waits for the device: not every batch
-            left = (time.perf_counter() - start) / (i + 1) * (total_steps - epoch * steps_per_epoch - i - 1)
+        if (step - done) % 20 == 0:  # reading the loss waits for the device: not every batch
+            left = (time.perf_counter() - start) / (step - done) * (total_steps - step)
             progress.set_postfix(loss=f"{total_loss.item() / seen:.3f}", run_left=f"{left / 60:.1f} min")
     progress.close()
     seconds = time.perf_counter() - start
@@ -159,12 +147,12 @@ def train_one_epoch(net: nn.Module, optimizer: torch.optim.Optimizer, scaler: to
 
 
 def evaluate(net: nn.Module, images: torch.Tensor, labels: torch.Tensor, image_size: int,
-             precision: Precision | str = "fp32", batch_size: int = 256) -> tuple[float, torch.Tensor]:
+             precision: Precision | str = "fp32") -> tuple[float, torch.Tensor]:
     """Accuracy on a data set (dropout off), and the predicted classes (on the CPU)."""
     net.eval()
     predictions = []
     with torch.no_grad():
-        for x, _ in batches(images, labels, batch_size, image_size):
+        for x, _ in batches(images, labels, 256, image_size):
             with autocast(x.device, precision):
                 predictions.append(net(memory_format(x)).argmax(dim=1).cpu())
     predicted = torch.cat(predictions)
@@ -173,19 +161,19 @@ def evaluate(net: nn.Module, images: torch.Tensor, labels: torch.Tensor, image_s
 
 def train(net: nn.Module, data, settings: TrainSettings, device: torch.device, checkpoint: Path | None = None,
           precision: Precision | str | None = None, on_epoch_end: Callable[[History], None] | None = None,
-          snapshots: FilterSnapshots | None = None, replan: Callable[[float, float], Any] | None = None) -> History:
-    """Train `net` on `data` (a FashionMNIST), evaluating after every epoch; resume and write the `checkpoint` if given.
-    Ctrl-C returns the history so far (`interrupted=True`); running out of memory raises a TrainingError.
-    `replan(seconds per step, seconds per evaluation)`, called once after a whole first epoch, returns the plan
-    (runs.Plan) for the whole run at the speed that epoch measured: the rest of the run follows it."""
+          snapshots: FilterSnapshots | None = None, replan: Callable[[float, float], object] | None = None) -> History:
+    """Train `net` on `data`, evaluating after every epoch; resume and write `checkpoint` if given. Ctrl-C returns the
+    history so far; running out of memory raises a TrainingError. After a whole first epoch, `replan(seconds per step,
+    seconds per evaluation)` returns the plan (runs.Plan) that the rest of the run follows."""
     check_input_size(net, settings.image_size)
     n_train = settings.train_examples or len(data.train_images)
     n_test = settings.test_examples or len(data.test_images)
-    planned = settings.epochs_to_run(n_train)  # the plan's last epoch may stop part-way (settings.max_steps)
+    per_epoch, planned = math.ceil(n_train / settings.batch_size), settings.epochs_to_run(n_train)
     history = History(device=str(device))
     try:
-        train_x, train_y = model_ready(to_device(data.train_images[:n_train], device), settings.image_size), to_device(data.train_labels[:n_train], device)
-        test_x, test_y = model_ready(to_device(data.test_images[:n_test], device), settings.image_size), to_device(data.test_labels[:n_test], device)
+        train_x = model_ready(to_device(data.train_images[:n_train], device), settings.image_size)
+        test_x = model_ready(to_device(data.test_images[:n_test], device), settings.image_size)
+        train_y, test_y = to_device(data.train_labels[:n_train], device), to_device(data.test_labels[:n_test], device)
         prepare_model(net, device)
         chosen = as_precision(precision) if precision is not None else choose_precision(
             net, settings.image_size, device, settings.batch_size)
@@ -212,7 +200,6 @@ def train(net: nn.Module, data, settings: TrainSettings, device: torch.device, c
             metrics["test_acc"], _ = evaluate(net, test_x, test_y, settings.image_size, chosen)
             metrics["elapsed_s"] = time.perf_counter() - start  # training and evaluation so far
             history.epochs.append(metrics)
-            per_epoch = math.ceil(n_train / settings.batch_size)
             if replan is not None and epoch == 0 and metrics["steps"] == per_epoch:
                 plan = replan(metrics["seconds"] / per_epoch, metrics["elapsed_s"] - metrics["seconds"])
                 steps = plan.settings.max_steps
@@ -232,7 +219,14 @@ def train(net: nn.Module, data, settings: TrainSettings, device: torch.device, c
         print(f"Interrupted during epoch {len(history.epochs) + 1}: the history of {len(history.epochs)} "
               f"finished epoch(s) is kept{kept}. Run the cell again to resume.")
     except Exception as error:
-        if is_out_of_memory(error):
-            raise out_of_memory_error(error, settings, device, history, checkpoint) from error
-        raise
+        if not is_out_of_memory(error):
+            raise
+        where = f" in {display_path(checkpoint)}; the next run resumes from there." if checkpoint else "."
+        kept = f" The {len(history.epochs)} finished epoch(s) are kept{where}" if history.epochs else ""
+        oom = TrainingError(  # the book's advice: a smaller batch or smaller images
+            f"Out of memory on {device} with batch_size={settings.batch_size} and image_size={settings.image_size}. "
+            f"Try batch_size={max(1, settings.batch_size // 2)}, or a smaller image_size (the smallest AlexNet "
+            f"accepts is 65), or the `cpu` profile.{kept} ({type(error).__name__}: {str(error).splitlines()[0]})")
+        oom.history = history
+        raise oom from error
     return history

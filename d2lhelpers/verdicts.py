@@ -1,8 +1,4 @@
-"""The series' one verdict rule: Welch's 95% interval for the difference of two seeded variants' means (07).
-
-Real when it excludes 0, else a null result that bounds the effect; a variant that did not learn is never compared.
-Notebook 01's single runs get the same rule on the test sets' binomial noise.
-"""
+"""The one verdict rule: Welch's 95% interval over seeds (07); for notebook 01's single runs, the test set's noise."""
 
 from __future__ import annotations
 
@@ -13,11 +9,6 @@ from typing import Any
 
 from scipy import stats
 
-CONFIDENCE = 0.95
-CONSTANT_SHARE = 0.9  # one class for 90% of the test images or more: a constant prediction, not ten classes learned
-BORDERLINE = (2 / 3, 4 / 3)  # |difference| / interval half-width in this range: too close to call with these seeds
-WHAT = {"test_acc": "test accuracy", "train_acc": "train accuracy", "gap": "gap"}
-
 
 def failure(summary: dict[str, object]) -> str | None:
     """Why a seeded variant did not learn (a non-finite loss, or one class predicted), or None when every seed did."""
@@ -26,7 +17,7 @@ def failure(summary: dict[str, object]) -> str | None:
         if not all(math.isfinite(loss) for loss in losses):
             return f"its training loss became non-finite on seed {run['seed']}: it diverged"
         share = run.get("top_class_share")
-        if share is not None and share >= CONSTANT_SHARE:
+        if share is not None and share >= 0.9:  # one class for 90% of the images: a constant, not ten classes learned
             loss = f" (training loss {losses[-1]:.2f}; ln 10 = 2.30 is a uniform guess)" if losses else ""
             return f"on seed {run['seed']} it predicts one class for {share:.0%} of the test images{loss}: it did not learn"
     return None
@@ -67,16 +58,10 @@ class Verdict:
         """The largest effect the interval leaves possible, either way."""
         return max(abs(self.low), abs(self.high))
 
-    @property
-    def borderline(self) -> bool:
-        """True when the interval's end nearest 0 lies close to 0: more seeds should settle it."""
-        half = (self.high - self.low) / 2
-        return self.failed is None and half > 0 and BORDERLINE[0] <= abs(self.difference) / half <= BORDERLINE[1]
-
     def __str__(self) -> str:
-        what = WHAT.get(self.key, self.key)
         if self.failed is not None:
             return f"{self.changed} against {self.reference}: not compared, {self.failed}"
+        what = {"test_acc": "test accuracy", "train_acc": "train accuracy"}.get(self.key, self.key)
         head = (f"{self.changed} minus {self.reference}, {what}: {self.difference:+.3f} "
                 f"(95% interval {self.low:+.3f} to {self.high:+.3f}, {self.seeds} seeds each)")
         if self.real:
@@ -91,20 +76,19 @@ def verdict(changed: dict[str, object], reference: dict[str, object], key: str =
     a, b = paired_values(changed, reference, key)
     if len(a) < 2:
         raise ValueError(f"a verdict needs at least two seeds that both variants have, got {len(a)}")
-    difference = statistics.mean(a) - statistics.mean(b)
-    low, high = welch_interval(a, b)
-    return Verdict(*names, key, difference, low, high, len(a), "; ".join(problems) or None)
+    return Verdict(*names, key, statistics.mean(a) - statistics.mean(b), *welch_interval(a, b), len(a),
+                   "; ".join(problems) or None)
 
 
-def welch_interval(a: list[float], b: list[float], confidence: float = CONFIDENCE) -> tuple[float, float]:
-    """The `confidence` interval of mean(a) - mean(b) by Welch's t (unequal variances, Welch-Satterthwaite df)."""
+def welch_interval(a: list[float], b: list[float]) -> tuple[float, float]:
+    """The 95% interval of mean(a) - mean(b) by Welch's t (unequal variances, Welch-Satterthwaite df)."""
     va, vb = statistics.variance(a) / len(a), statistics.variance(b) / len(b)
     difference = statistics.mean(a) - statistics.mean(b)
     se = math.sqrt(va + vb)
     if se == 0:  # every seed gave the same value in both variants
         return difference, difference
     df = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1))
-    half = stats.t.ppf(0.5 + confidence / 2, df) * se
+    half = stats.t.ppf(0.975, df) * se  # two-sided: 2.5% in each tail
     return difference - half, difference + half
 
 

@@ -1,7 +1,5 @@
-"""The versions the series depends on: the book's d2l package and the floors the code needs (notebook 00).
-
-pyproject.toml, environment.yml, the README, ./course and the Colab cell repeat them; test_packaging.py checks them.
-"""
+"""The book's d2l version and the floors the code needs (notebook 00); pyproject.toml, environment.yml, the README,
+./course and the Colab cell repeat them, and test_packaging.py checks that they agree."""
 
 from __future__ import annotations
 

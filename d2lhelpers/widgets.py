@@ -1,7 +1,5 @@
-"""Interactive figures that say what they are without a kernel, and keep their drawing in their cell (03, 06).
-
-Where no kernel renders a widget, a sentence is saved in place of its repr; ipywidgets is imported only when needed.
-"""
+"""Interactive figures that keep their drawing in their cell and, where no kernel renders them, show a sentence in
+place of their repr (03, 06); ipywidgets is imported only when needed."""
 
 from __future__ import annotations
 

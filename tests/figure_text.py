@@ -8,7 +8,7 @@ the decks show it within the image box of tools/slides_template (a slide that wo
 split, not zoomed: the browser test checks that part). The floors: 10 px in JupyterLab, 14 px on a slide.
 
 The audit: `use_in_notebook_kernels()` (tests/conftest.py calls it) gives every IPython kernel started by the
-tests (nbval's, the browser tests' JupyterLab, the profile runs) a start-up file that calls `install`. From
+tests (nbval's, the profile runs) a start-up file that calls `install`. From
 then on each figure the kernel renders as an inline PNG is measured, and a cell that showed a figure with text
 under a floor ends in an error that names the text and its size, so nbval fails that cell. The figures of an
 interactive cell (`interact_in_place`) are measured at the ends of each of its controls, as well as as shown.
@@ -153,24 +153,32 @@ def swept(interact_in_place, found: list[str]):
     return interact_and_sweep
 
 
+def kernel_folder(folder: Path, audit: bool = True) -> Path:
+    """Make `folder` an IPYTHONDIR for notebook kernels, with the audit in its start-up files if `audit`; return it.
+
+    Its kernels keep no history database: a kernel that outlives the test run would write it into a removed folder
+    at exit."""
+    profile = folder / "profile_default"
+    (profile / "startup").mkdir(parents=True, exist_ok=True)
+    (profile / "ipython_kernel_config.py").write_text("c.HistoryManager.enabled = False\n")
+    if audit:
+        (profile / "startup" / "00-figure-text.py").write_text(
+            "import importlib.util\n"
+            f"spec = importlib.util.spec_from_file_location('d2l_figure_text', {str(Path(__file__).resolve())!r})\n"
+            "module = importlib.util.module_from_spec(spec)\n"
+            "spec.loader.exec_module(module)\n"
+            "module.install(get_ipython())\n"
+            "del importlib, spec, module\n")
+    return folder
+
+
 def use_in_notebook_kernels() -> Path:
-    """Point IPYTHONDIR at a new folder whose start-up file installs the audit; return the folder.
+    """Point IPYTHONDIR at a new `kernel_folder` with the audit; return the folder.
 
     The folder goes when this process exits, after any IPython shell a test makes in this process has written its
     history there at exit (atexit calls the functions registered later first)."""
-    folder = Path(tempfile.mkdtemp(prefix="d2l-figure-audit-"))
+    folder = kernel_folder(Path(tempfile.mkdtemp(prefix="d2l-figure-audit-")))
     atexit.register(shutil.rmtree, folder, ignore_errors=True)
-    startup = folder / "profile_default" / "startup"
-    startup.mkdir(parents=True)
-    (startup / "00-figure-text.py").write_text(
-        "import importlib.util\n"
-        f"spec = importlib.util.spec_from_file_location('d2l_figure_text', {str(Path(__file__).resolve())!r})\n"
-        "module = importlib.util.module_from_spec(spec)\n"
-        "spec.loader.exec_module(module)\n"
-        "module.install(get_ipython())\n"
-        "del importlib, spec, module\n")
-    # no history database: a kernel that outlives the test run would write it into a removed folder at exit
-    (folder / "profile_default" / "ipython_kernel_config.py").write_text("c.HistoryManager.enabled = False\n")
     _before.append(os.environ.get("IPYTHONDIR"))
     os.environ["IPYTHONDIR"] = str(folder)
     return folder

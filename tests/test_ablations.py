@@ -7,12 +7,13 @@ import pytest
 import torch
 from torch import nn
 
-from d2lhelpers.ablations import (Experiment, initialise, layer_gradient_norms, on_seeds, summarise, summary_table,
+from d2lhelpers import ablations
+from d2lhelpers.ablations import (Experiment, initialise, layer_gradient_norms, summarise, summary_table,
                                   train_seeds, train_variant)
 from d2lhelpers.data import FashionMNIST
 from d2lhelpers.models import alexnet, alexnet_2012, count_parameters
-from d2lhelpers.training import TrainSettings
-from d2lhelpers.verdicts import Verdict, shared_seeds, verdict
+from d2lhelpers.training import History, TrainSettings
+from d2lhelpers.verdicts import verdict, welch_interval
 from synthetic import corner_squares
 
 
@@ -114,36 +115,44 @@ def test_train_seeds_averages_over_seeds_that_change_the_weights(tmp_path, monke
         train_seeds("linear", make_net, corner_data(), settings, torch.device("cpu"), "seeds", seeds=(0, 0))
 
 
-def test_an_experiment_settles_a_borderline_comparison_with_more_seeds(tmp_path, monkeypatch):
+def test_a_close_call_is_judged_on_the_seeds_fixed_before_looking(tmp_path, monkeypatch):
+    """Adding seeds once a verdict looks close is optional stopping: every variant trains the design's seeds, once."""
     monkeypatch.setenv("D2L_RESULTS_DIR", str(tmp_path))
-    settings = TrainSettings(image_size=28, epochs=1, batch_size=32, optimizer="sgd", lr=0.05, momentum=0.9)
-    lab = Experiment(corner_data(), torch.device("cpu"), "lab", "fp32", seeds=(0, 1), extra_seeds=(2,))
-    linear = lambda: nn.Sequential(nn.Flatten(), nn.Linear(28 * 28, 2))  # noqa: E731
-    held = lab.train("a", "a", linear, settings)
-    lab.train("b", "b", linear, dataclasses.replace(settings, lr=0.01))
-    first = lab.compare("a", "b")
-    assert first.seeds >= 2 and lab.results["a"]["variant"] == "a"
-    monkeypatch.setattr(Verdict, "borderline", property(lambda self: True))  # every comparison is borderline now
-    settled = lab.compare("a", "b")
-    assert lab.results["a"]["seeds"] == lab.results["b"]["seeds"] == [0, 1, 2], "both got the extra seed"
-    assert settled.seeds == 3 and (tmp_path / "lab" / "a-seed2.json").is_file()
-    assert held is lab.results["a"] and held["seeds"] == [0, 1, 2], "a summary held before the extra seeds stays current"
-    assert lab.compare("a", "b").seeds == 3, "no seeds beyond the extra ones"
+    accuracy = {"a": [0.82, 0.84, 0.86, 0.95, 0.95], "b": [0.78, 0.80, 0.82, 0.70, 0.70]}  # by seed
+    trained = []
+
+    def fake_train_variant(name, net, data, settings, device, run, precision=None):
+        variant, seed = name.removesuffix(f"-seed{settings.seed}"), settings.seed
+        trained.append((variant, seed))
+        history = History(epochs=[{"train_loss": 0.5, "test_acc": accuracy[variant][seed], "elapsed_s": 60.0}])
+        return {"variant": name, "seed": seed, "history": history, "train_acc": 1.0, "test_acc": accuracy[variant][seed],
+                "top_class_share": 0.2, "gap": 1.0 - accuracy[variant][seed], "minutes": 1.0, "interrupted": False}
+
+    monkeypatch.setattr(ablations, "train_variant", fake_train_variant)
+    lab = Experiment(None, torch.device("cpu"), "lab", "fp32", seeds=(0, 1, 2))
+    for label in ("a", "b"):
+        lab.train(label, label, lambda: nn.Linear(2, 2), TrainSettings(image_size=28, epochs=1))
+    close = lab.compare("a", "b")
+    assert trained == [("a", 0), ("a", 1), ("a", 2), ("b", 0), ("b", 1), ("b", 2)], "no seed trained after the verdict"
+    assert close.low < 0 < close.high and -close.low < 0.2 * (close.high - close.low), "a null whose interval ends near 0"
+    assert lab.results["a"]["seeds"] == lab.results["b"]["seeds"] == [0, 1, 2]
+    assert close.seeds == 3 and (close.low, close.high) == welch_interval(accuracy["a"][:3], accuracy["b"][:3])
 
 
 def test_saved_loads_another_notebooks_runs_and_never_trains(tmp_path, monkeypatch):
     monkeypatch.setenv("D2L_RESULTS_DIR", str(tmp_path))
     settings = TrainSettings(image_size=28, epochs=1, batch_size=32, optimizer="sgd", lr=0.05)
     linear = lambda: nn.Sequential(nn.Flatten(), nn.Linear(28 * 28, 2))  # noqa: E731
-    reader = Experiment(corner_data(), torch.device("cpu"), "lab", "fp32", seeds=(0, 1), extra_seeds=(2,))
+    reader = Experiment(corner_data(), torch.device("cpu"), "lab", "fp32", seeds=(0, 1))
     assert reader.saved("a", "a", linear, settings) is None and not (tmp_path / "lab").exists(), "nothing trained"
-    trainer = Experiment(corner_data(), torch.device("cpu"), "lab", "fp32", seeds=(0, 1), extra_seeds=(2,))
-    trainer.train("a", "a", linear, settings, seeds=(0, 1, 2))
+    trainer = Experiment(corner_data(), torch.device("cpu"), "lab", "fp32", seeds=(0, 1))
+    trainer.train("a", "a", linear, settings, seeds=range(5))
     (tmp_path / "lab" / "a-seed1.json").rename(tmp_path / "lab" / "moved.json")
     assert reader.saved("a", "a", linear, settings) is None, "a missing seed: not loaded"
     (tmp_path / "lab" / "moved.json").rename(tmp_path / "lab" / "a-seed1.json")
     loaded = reader.saved("a", "a", linear, settings)
-    assert loaded["seeds"] == [0, 1, 2] and loaded["test_acc"] == trainer.results["a"]["test_acc"], "the extra seed too"
+    assert loaded["seeds"] == [0, 1], "the design's seeds only, not another seed recorded"
+    assert loaded["runs"][0]["test_acc"] == trainer.results["a"]["runs"][0]["test_acc"]
     assert reader.saved("a", "a", linear, dataclasses.replace(settings, lr=0.01)) is None, "other settings: not loaded"
 
 
@@ -157,18 +166,15 @@ def test_a_record_made_with_other_settings_is_trained_again(tmp_path, monkeypatc
     assert len(first["history"].epochs) == 1 and len(second["history"].epochs) == 2
 
 
-def test_a_summary_on_the_shared_seeds_is_what_the_verdict_compares():
+def test_a_comparison_needs_the_same_seeds_on_both_sides():
     def run(seed: int, test_acc: float) -> dict[str, object]:
         return {"seed": seed, "train_acc": test_acc + 0.01, "test_acc": test_acc, "gap": 0.01, "minutes": 1.0,
                 "interrupted": False}
 
-    base = summarise("baseline", [run(s, a) for s, a in enumerate((0.80, 0.82, 0.84, 0.70, 0.72))], parameters=10)
-    other = summarise("other", [run(s, a) for s, a in enumerate((0.81, 0.83, 0.85))], parameters=10)
-    seeds = shared_seeds(base, other)
-    assert seeds == [0, 1, 2] and base["seeds"] == [0, 1, 2, 3, 4]
-    narrowed = on_seeds(base, seeds)
-    assert narrowed["test_acc"] == pytest.approx(0.82) and narrowed["test_acc_std"] == pytest.approx(0.02)
-    assert narrowed["seeds"] == seeds and narrowed["minutes"] == 3.0 and base["test_acc"] == pytest.approx(0.776)
-    assert other["test_acc"] - narrowed["test_acc"] == pytest.approx(verdict(other, base).difference)
-    with pytest.raises(ValueError, match="a spread needs two"):
-        on_seeds(base, [4, 9])
+    lab = Experiment(None, torch.device("cpu"), "r", "fp32")
+    lab.results["baseline"] = summarise("baseline", [run(s, a) for s, a in enumerate((0.80, 0.82, 0.84, 0.70, 0.72))], 10)
+    lab.results["other"] = summarise("other", [run(s, a) for s, a in enumerate((0.81, 0.83, 0.85))], 10)
+    with pytest.raises(ValueError, match=r"seeds \[0, 1, 2\].*\[0, 1, 2, 3, 4\].*same seeds"):
+        lab.compare("other", "baseline")
+    lab.results["baseline"] = summarise("baseline", lab.results["baseline"]["runs"][:3], 10)
+    assert lab.compare("other", "baseline").difference == pytest.approx(0.01)

@@ -15,7 +15,7 @@ from hypothesis import strategies as st  # noqa: E402
 from matplotlib.patches import Rectangle  # noqa: E402
 from torch import nn  # noqa: E402
 
-from d2lhelpers.drawings import _LOST, _WINDOW, draw_conv_step, draw_window, draw_window_grid, draw_window_strips  # noqa: E402
+from d2lhelpers.drawings import _LOST, _WINDOW, draw_conv_step, draw_window, draw_window_strips  # noqa: E402
 from d2lhelpers.shapes import (  # noqa: E402
     conv_output_size, conv_step_terms, output_size_text, uncovered_input_cells, window_positions,
 )
@@ -105,7 +105,7 @@ def drawn_cells(ax, colour) -> list[tuple[int, int]]:
 def test_grid_draws_the_formula(geometry):
     n, k, s, p = geometry
     out = conv_output_size(n, k, s, p)
-    fig = draw_window_grid(n, k, s, p)
+    fig = draw_window(n, k, s, p)  # at most 16 + 2 * 4 padded cells: the grid
     ax, out_ax = fig.axes
     centres = ax.collections[0].get_offsets()
     assert len(centres) == out * out  # one dot per output pixel

@@ -1,17 +1,19 @@
-"""Hand-crafted features (Sobel and Gabor responses, HOG against scikit-image) and the timed classical pipeline,
-end to end on a tiny data set; clear errors."""
+"""Hand-crafted features (Sobel and Gabor responses, HOG against scikit-image), the timed classical pipeline and
+its precomputed RBF kernel, end to end on a tiny data set; the benchmark's small CNN run; clear errors."""
 
 import json
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 import torch
 from skimage.feature import hog
+from sklearn.metrics.pairwise import rbf_kernel as sklearn_rbf_kernel
 from sklearn.svm import SVC
 
-from d2lhelpers.features import (PipelineResult, as_image_batch, cell_histograms, filter_responses, gabor_bank,
-                                 handcrafted_filters, hog_feature_size, hog_features, linear_classifier,
+from d2lhelpers.features import (SMALL_CNN, PipelineResult, as_image_batch, cell_histograms, filter_responses,
+                                 gabor_bank, hog_features, linear_classifier, rbf_kernel,
                                  result_from_record, run_pipeline, sobel_kernels)
 
 
@@ -69,13 +71,6 @@ def test_gabors_have_zero_mean_and_unit_l1_norm():
         gabor_bank(10)
 
 
-def test_handcrafted_filters_are_named_and_sized_for_alexnet():
-    filters = handcrafted_filters(11)
-    assert list(filters)[:2] == ["Sobel d/dx", "Sobel d/dy"] and len(filters) == 6
-    assert all(f.shape == (11, 11) for f in filters.values())
-    assert torch.equal(filters["Sobel d/dx"][4:7, 4:7], sobel_kernels()[0, 0])
-
-
 @pytest.mark.parametrize("cell_size, orientations, size", [(4, 9, 28), (7, 9, 28), (4, 6, 30), (5, 8, 23)])
 def test_hog_matches_scikit_image(cell_size, orientations, size):
     rng = np.random.default_rng(cell_size + orientations)
@@ -93,7 +88,7 @@ def test_hog_invariants():
     rng = np.random.default_rng(0)
     images = torch.from_numpy(rng.integers(0, 256, size=(5, 28, 28), dtype=np.uint8))
     features = hog_features(images)
-    assert features.shape == (5, hog_feature_size(28)) == (5, 1296)
+    assert features.shape == (5, 6 * 6 * 4 * 9)  # 6x6 overlapping blocks of 2x2 cells of 4x4 pixels, 9 bins a cell
     # each block is unit-normalised, then clipped at 0.2 and normalised again
     blocks = features.reshape(5, 36, 36)
     assert torch.allclose(blocks.norm(dim=-1), torch.ones(5, 36), atol=1e-4)
@@ -160,6 +155,53 @@ def test_hog_pipeline_end_to_end(classifier):
     assert result.as_dict()["total_s"] == result.total_s
 
 
+def test_rbf_kernel_is_svcs_own():
+    train_images, train_labels = tiny_data(80, seed=0)
+    test_images, _ = tiny_data(40, seed=1)
+    train_x, test_x = hog_features(train_images).numpy(), hog_features(test_images).numpy()
+    gamma = 1 / (train_x.shape[1] * train_x.astype(np.float64).var())  # SVC's gamma="scale"
+    kernel = rbf_kernel(test_x, train_x)
+    assert kernel.shape == (40, 80) and kernel.dtype == np.float64
+    reference = sklearn_rbf_kernel(test_x.astype(np.float64), train_x.astype(np.float64), gamma=gamma)
+    np.testing.assert_allclose(kernel, reference, atol=1e-6)
+    assert np.allclose(np.diag(rbf_kernel(train_x, train_x)), 1.0, atol=1e-6)
+    for c in (1.0, 100.0):
+        own = SVC(C=c, kernel="rbf").fit(train_x, train_labels)
+        precomputed = SVC(C=c, kernel="precomputed").fit(rbf_kernel(train_x, train_x), train_labels)
+        np.testing.assert_allclose(precomputed.decision_function(kernel), own.decision_function(test_x), atol=1e-5)
+    with pytest.raises(ValueError, match="as many features"):
+        rbf_kernel(test_x[:, :10], train_x)
+
+
+def test_the_benchmarks_small_cnn_follows_the_recipe_and_keeps_the_other_entries(load_script, tmp_path, monkeypatch):
+    benchmark = load_script("benchmarks/handcrafted.py")
+    images, labels = (torch.from_numpy(a) for a in tiny_data(300, seed=0))  # 16x16: the recipe resizes them to 28x28
+    data = SimpleNamespace(train_images=images, train_labels=labels, test_images=images[:50], test_labels=labels[:50])
+    monkeypatch.setattr(benchmark, "load_fashion_mnist", lambda: data)
+    monkeypatch.setattr(benchmark, "best_device", lambda: torch.device("cpu"))
+    monkeypatch.setattr(benchmark, "RESULTS", tmp_path / "handcrafted.json")
+    monkeypatch.setattr(benchmark, "ROOT", tmp_path)
+    (tmp_path / "handcrafted.json").write_text(json.dumps({"svm": {"C": 10.0}}))
+    monkeypatch.setattr("sys.argv", ["handcrafted.py", "--cnn-only", "--cnn-budget-s", "2"])
+    benchmark.main()
+    recorded = json.loads((tmp_path / "handcrafted.json").read_text())
+    entry = recorded["small_cnn"]
+    assert recorded["svm"] == {"C": 10.0}, "the SVM's entry is kept"
+    assert (entry["train_examples"], entry["test_examples"], entry["time_budget_s"]) == (300, 50, 2.0)
+    assert entry["augment"] is SMALL_CNN.augment is False
+    assert entry["steps"] >= 1 and entry["epochs"] == pytest.approx(entry["steps"] / 3)  # 3 batches of 128 an epoch
+    assert result_from_record(entry).fit_s == entry["fit_s"] > 0
+
+
+def test_the_benchmark_asks_for_the_c_notebook_01_chose(load_script, monkeypatch, capsys):
+    benchmark = load_script("benchmarks/handcrafted.py")
+    monkeypatch.setattr(benchmark, "load_fashion_mnist", lambda: pytest.fail("no data is loaded without a C"))
+    monkeypatch.setattr("sys.argv", ["handcrafted.py", "--with-pixels"])
+    with pytest.raises(SystemExit):
+        benchmark.main()
+    assert "--svm-c is required" in capsys.readouterr().err
+
+
 def test_a_classifier_that_guesses_scores_at_chance():
     class Constant:
         def fit(self, x, y):
@@ -199,6 +241,7 @@ def test_recorded_benchmark_entries_become_results():
 
 def test_the_committed_benchmark_file_reads():
     recorded = json.loads((Path(__file__).parent.parent / "benchmarks" / "handcrafted.json").read_text())
-    for key in ("svm", "svm_hog_pixels"):
+    for key in ("svm", "svm_hog_pixels", "small_cnn"):
         result = result_from_record(recorded[key])
         assert result.train_examples == 60_000 and 0.85 < result.accuracy < 0.95
+        assert (recorded[key]["time_budget_s"] if key == "small_cnn" else recorded[key]["C"]) > 0

@@ -96,7 +96,7 @@ def test_the_measurement_sees_small_text_and_a_shrunk_figure():
 def test_nbval_fails_the_cell_that_shows_a_figure_with_small_text(tmp_path):
     """The audit that tests/conftest.py gives every kernel, under nbval as CI runs it: the cell that shows 6 pt
     text fails with the text's size, and so does an interactive figure whose slider's end makes its text small;
-    a readable figure, and a small one closed without being shown, pass."""
+    a readable figure, and a small one closed without being shown, pass. The kernel keeps no history database."""
     import os
     import subprocess
     import sys
@@ -114,12 +114,13 @@ def test_nbval_fails_the_cell_that_shows_a_figure_with_small_text(tmp_path):
               "def titled(size=12):\n    fig, ax = plt.subplots(figsize=(5, 3))\n"
               "    ax.set_title('slider title', fontsize=size)\n    plt.show()\n"
               "interact_in_place(titled, {'size': widgets.IntSlider(value=12, min=5, max=14)}, note_for('slider'));")
-    cells = [nbformat.v4.new_code_cell(c) for c in (setup, readable, unshown, tiny, slider)]
+    history = "assert not get_ipython().history_manager.enabled, get_ipython().history_manager.hist_file"
+    cells = [nbformat.v4.new_code_cell(c) for c in (setup, history, readable, unshown, tiny, slider)]
     nbformat.write(nbformat.v4.new_notebook(cells=cells), tmp_path / "figures.ipynb")
     run = subprocess.run([sys.executable, "-m", "pytest", "--nbval-lax", "-p", "no:cacheprovider", "-q", "figures.ipynb"],
                          cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert run.returncode == 1, run.stdout[-3000:]
-    assert "3 passed" in run.stdout and "2 failed" in run.stdout, run.stdout[-3000:]
+    assert "4 passed" in run.stdout and "2 failed" in run.stdout, run.stdout[-3000:]
     assert "FigureTextTooSmall" in run.stdout and "'tiny': 8.3 px in JupyterLab" in run.stdout, run.stdout[-3000:]
     assert "'slider title': 6.9 px in JupyterLab (figure" in run.stdout and "(with size=5)" in run.stdout, run.stdout[-3000:]
     assert "with size=14" not in run.stdout, run.stdout[-3000:]

@@ -5,6 +5,7 @@ import os
 
 import pytest
 import torch
+import torchvision
 from torch import nn
 
 from d2lhelpers import data, hardware
@@ -70,6 +71,6 @@ def test_a_record_names_the_cpu_model_its_cores_and_kind(monkeypatch):
 def test_describing_the_environment_never_downloads(tmp_path, monkeypatch):
     monkeypatch.setenv("D2L_DATA_DIR", str(tmp_path / "empty"))
     monkeypatch.setattr(data, "candidate_sources", lambda data_dir=None: [tmp_path / "nothing"])
-    monkeypatch.setattr(data, "_download", lambda data_dir: pytest.fail("environment_report downloaded the data"))
+    monkeypatch.setattr(torchvision.datasets, "FashionMNIST", lambda *a, **k: pytest.fail("environment_report downloaded"))
     report = environment_report()
     assert report["Fashion-MNIST"].startswith("NOT AVAILABLE")

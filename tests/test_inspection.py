@@ -7,7 +7,7 @@ import pytest
 import torch
 from torch import nn
 
-from d2lhelpers.features import handcrafted_filters, sobel_kernels
+from d2lhelpers.features import gabor_bank, sobel_kernels
 from d2lhelpers.inspection import (
     best_matches,
     blurred_random_filters,
@@ -100,14 +100,15 @@ def test_filter_grid_shape_and_normalisation():
         filter_grid(torch.randn(5, 2, 3, 3))
 
 
-def test_similarity_prefers_a_sobel_like_filter_over_noise():
+def test_similarity_finds_a_gabor_planted_among_noise():
     generator = torch.Generator().manual_seed(0)
     noise = torch.randn(20, 11, 11, generator=generator)
-    sobel_like = -3 * handcrafted_filters(11)["Sobel d/dx"] + 0.05 * torch.randn(11, 11, generator=generator)
-    candidates = torch.cat([noise[:7], sobel_like[None], noise[7:]])
-    match = best_matches({"Sobel d/dx": handcrafted_filters(11)["Sobel d/dx"]}, candidates)[0]
+    gabor = gabor_bank(11)[0, 0] / gabor_bank(11)[0, 0].norm()
+    gabor_like = -3 * gabor + 0.05 * torch.randn(11, 11, generator=generator)
+    candidates = torch.cat([noise[:7], gabor_like[None], noise[7:]])
+    match = best_matches({"Gabor 0°": gabor}, candidates)[0]
     assert match["index"] == 7 and match["sign"] == -1 and match["similarity"] > 0.9
-    assert filter_similarity(noise, handcrafted_filters(11)["Sobel d/dx"][None]).abs().max() < 0.5
+    assert filter_similarity(noise, gabor[None]).abs().max() < 0.5
 
 
 def test_similarity_ignores_brightness_and_strength_and_resizes():

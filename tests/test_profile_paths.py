@@ -5,8 +5,9 @@ optimiser, conv1 start and precision rule, on a few tiny batches. Profiles whose
 everything but their names (ci and cpu: both Adam at 65x65 from a small conv1 start) share one code path, so it runs
 once, under both names' rules; the path that `ci` takes is left to nbval, which runs every notebook on the full
 `ci` profile. Nothing is compared with the committed outputs (nbval does that for `ci`): a cell
-that raises fails the test. Results go to a temporary folder, shared by one code path's notebooks, so that
-notebook 06 loads the model notebook 05 saved.
+that raises fails the test. The notebooks run in two chains that share nothing, each with a temporary results
+folder per code path: 06 loads the model 05 saved, and 08 reuses the records of 07's experiments. The chains
+are units of work of their own (conftest.py), so the two test workers run them at once.
 """
 
 import dataclasses
@@ -19,12 +20,13 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
 from d2lhelpers.profiles import PROFILES, choose_profile
+from repository import load_script
 
 ROOT = Path(__file__).resolve().parent.parent
-# 06 after 05, whose model it loads, and last: the shortest, and the test worker takes its next unit of work when
-# one test is left (conftest.py); 08 after 07, whose experiments' records it reuses
-NOTEBOOKS = [ROOT / "notebooks" / name for name in ("05_training_alexnet.ipynb", "07_what_made_alexnet_work.ipynb",
-                                                    "08_questions_answered.ipynb", "06_filter_visualisation.ipynb")]
+# each chain's notebooks in the order they run; a test's id starts with its chain's name (conftest.py's unit_of)
+CHAINS = {"05+06": ("05_training_alexnet.ipynb", "06_filter_visualisation.ipynb"),
+          "07+08": ("07_what_made_alexnet_work.ipynb", "08_questions_answered.ipynb")}
+STEPS = [(chain, name) for chain, names in CHAINS.items() for name in names]
 
 
 def code_paths() -> dict[str, str]:
@@ -43,8 +45,8 @@ CODE_PATHS = {label: value for label, value in code_paths().items() if "ci" not 
 
 @pytest.fixture(scope="module")
 def results_folders(tmp_path_factory):
-    """One results folder per code path, shared by its notebooks in the order they run."""
-    return {label: tmp_path_factory.mktemp(f"results-{label}") for label in CODE_PATHS}
+    """One results folder per code path and chain, shared by the chain's notebooks in the order they run."""
+    return {(label, chain): tmp_path_factory.mktemp(f"results-{label}-{chain}") for label in CODE_PATHS for chain in CHAINS}
 
 
 def execute(path: Path, environment: dict[str, str]) -> None:
@@ -64,9 +66,10 @@ def execute(path: Path, environment: dict[str, str]) -> None:
 
 
 @pytest.mark.parametrize("profiles", list(CODE_PATHS))
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem[:2])
-def test_the_notebook_runs_under_the_profiles_rules(path, profiles, results_folders):
-    environment = {"D2L_PROFILE": CODE_PATHS[profiles], "D2L_RESULTS_DIR": str(results_folders[profiles]),
+@pytest.mark.parametrize("chain, name", STEPS, ids=[f"{chain}-{name[:2]}" for chain, name in STEPS])
+def test_the_notebook_runs_under_the_profiles_rules(chain, name, profiles, results_folders):
+    path = ROOT / "notebooks" / name
+    environment = {"D2L_PROFILE": CODE_PATHS[profiles], "D2L_RESULTS_DIR": str(results_folders[profiles, chain]),
                    "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
                    "MPLBACKEND": "Agg"}
     try:
@@ -74,3 +77,15 @@ def test_the_notebook_runs_under_the_profiles_rules(path, profiles, results_fold
     except CellExecutionError as error:
         pytest.fail(f"{path.name} failed on the code path of the {profiles} profile(s) (scaled down):\n{error}"[:6000],
                     pytrace=False)
+
+
+def test_each_chain_is_a_unit_of_work_that_starts_early(request):
+    """The test workers' scheduler (conftest.py) reads a chain's name from the ids this module's tests have."""
+    scheduler = load_script("conftest.py")
+    runs = [item.nodeid for item in request.session.items
+            if getattr(item, "function", None) is test_the_notebook_runs_under_the_profiles_rules]
+    if not runs:
+        pytest.skip("no notebook run of this module was collected")
+    units = {scheduler.unit_of(nodeid) for nodeid in runs}
+    assert units == {f"tests/test_profile_paths.py[{chain}]" for chain in CHAINS}, units
+    assert units <= set(scheduler.FIRST), f"conftest.py's FIRST does not list {units - set(scheduler.FIRST)}"

@@ -81,12 +81,6 @@ def test_load_results_is_none_when_nothing_ran(sandbox):
     assert load_results("alexnet-nothing") is None
 
 
-def test_imagenet_weights_are_never_downloaded(tmp_path, monkeypatch):
-    monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path))
-    assert runs.imagenet_alexnet() is None
-    assert runs.imagenet_alexnet_path().parent == tmp_path / "checkpoints"
-
-
 def test_the_start_is_the_profiles():
     gpu_like = replace(TINY, start="xavier")  # the book's train_ch6: Xavier-uniform in every layer
     xavier = runs.initial_alexnet(gpu_like)

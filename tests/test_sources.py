@@ -8,10 +8,9 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from repository import KEYS, NOTEBOOKS, ROOT
+
 SOURCES = ROOT / "notebooks" / "sources.md"
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
-KEYS = sorted((ROOT / "notebooks" / "solutions").glob("*.ipynb"))
 LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")  # [text](target)
 NAMED_FILE = re.compile(r"`([\w./<>-]+\.(?:md|json|py))`")  # `path/to/file.md`, `.json` or `.py`
 # Files named on purpose that no checkout holds: created by a run, or part of another package.
@@ -104,4 +103,3 @@ def test_the_checks_catch_a_missing_file():
     assert missing_named_files("see `d2lhelpers/hardware.py` and `benchmarks/first_layer.json`", folder, files) == []
     assert missing_links("[sources](../sources.md), [book](https://zh.d2l.ai/)", folder, files) == []
     assert missing_links("[notes](../../elsewhere/notes.md)", folder, files) == ["../../elsewhere/notes.md"]
-    assert source_rows() and all(len(row) == 4 for row in source_rows())

@@ -97,7 +97,7 @@ def test_resuming_with_other_settings_is_refused(tmp_path):
 
 @pytest.mark.parametrize("bad, message", [({"optimizer": "rmsprop"}, "choose 'sgd' or 'adam'"),
                                           ({"schedule": "step"}, "choose 'constant' or 'cosine'"),
-                                          ({"batch_size": 0}, "batch_size must be at least 1"),
+                                          ({"batch_size": 0}, "batch_size must be positive"),
                                           ({"lr": 0.0}, "lr must be positive")])
 def test_settings_refuse_nonsense(bad, message):
     with pytest.raises(ValueError, match=message):

@@ -51,15 +51,6 @@ def test_a_variant_that_did_not_learn_is_reported_and_never_compared():
     assert failure(seeded("fine", [0.8, 0.81])) is None
 
 
-def test_borderline_means_close_to_the_edge_of_the_interval():
-    low, high = welch_interval([0.80, 0.82, 0.78], [0.76, 0.77, 0.75])
-    v = verdict(seeded("a", [0.80, 0.82, 0.78]), seeded("b", [0.76, 0.77, 0.75]))
-    ratio = abs(v.difference) / ((high - low) / 2)
-    assert v.borderline == (2 / 3 <= ratio <= 4 / 3)
-    far = verdict(seeded("a", [0.90, 0.901, 0.899]), seeded("b", [0.50, 0.501, 0.499]))
-    assert far.real and not far.borderline
-
-
 def test_a_verdict_needs_two_seeds_each():
     with pytest.raises(ValueError, match="at least two seeds"):
         verdict(seeded("a", [0.8]), seeded("b", [0.7, 0.71]))
@@ -109,7 +100,7 @@ def test_compare_accuracies_calls_a_difference_within_the_spread_level():
 
 
 def test_a_verdict_uses_the_seeds_both_variants_have():
-    baseline = seeded("baseline", [0.80, 0.81, 0.79, 0.95, 0.60])  # seeds 3 and 4 added by another comparison
+    baseline = seeded("baseline", [0.80, 0.81, 0.79, 0.95, 0.60])  # seeds 3 and 4 trained for another question
     variant, first_three = seeded("variant", [0.75, 0.76, 0.74]), seeded("baseline", [0.80, 0.81, 0.79])
     assert shared_seeds(baseline, variant) == [0, 1, 2] and shared_seeds(baseline, baseline) == [0, 1, 2, 3, 4]
     assert paired_values(variant, baseline, "test_acc") == ([0.75, 0.76, 0.74], [0.80, 0.81, 0.79])

@@ -108,10 +108,13 @@ def train_step(net: nn.Module, optimizer: torch.optim.Optimizer, x: torch.Tensor
     """One optimizer step on a batch (skipped by an fp16 `scaler` on overflow): the detached loss and logits."""
     loss, logits = forward_loss(net, x, y, precision)
     optimizer.zero_grad(set_to_none=True)
-    scaler = scaler or make_scaler(x.device, "fp32")  # a disabled scaler: a plain backward pass and step
-    scaler.scale(loss).backward()
-    scaler.step(optimizer)
-    scaler.update()
+    if scaler is None:
+        loss.backward()
+        optimizer.step()
+    else:
+        scaler.scale(loss).backward()
+        scaler.step(optimizer)
+        scaler.update()
     return loss.detach(), logits.detach()
 
 

@@ -20,7 +20,7 @@ from d2lhelpers.verdicts import Verdict, verdict
 
 
 def initialise(net: nn.Module, scheme: str) -> nn.Module:
-    """Redraw `net`'s conv and linear weights: "pytorch" (its default) or "xavier" with zero biases (the book's)."""
+    """Redraw `net`'s conv and linear weights: "pytorch" (its default), or "xavier" (train_ch6's) with zero biases."""
     if scheme not in ("pytorch", "xavier"):
         raise ValueError(f"scheme must be one of pytorch, xavier, got {scheme!r}")
     for module in net.modules():
@@ -49,6 +49,8 @@ def train_variant(name: str, net: nn.Module, data, settings: TrainSettings, devi
     """One variant trained, or its record results/<run>/<name>.json reused: history, accuracies, top class's share."""
     folder = results_folder(run)
     record, checkpoint = load_record(folder / f"{name}.json", settings), folder / f"{name}.pt"
+    if record is not None and "test_loss" not in record["history"]["epochs"][-1]:
+        record = None  # a record without the test loss cannot answer what the notebooks ask: trained again
     if record is not None:
         history = History(**record["history"])
     else:
@@ -66,7 +68,7 @@ def train_variant(name: str, net: nn.Module, data, settings: TrainSettings, devi
             checkpoint.unlink(missing_ok=True)
     train_acc, test_acc = record["train_acc"], history.last("test_acc")
     return {"variant": name, "seed": settings.seed, "history": history, "train_acc": train_acc, "test_acc": test_acc,
-            "top_class_share": record["top_class_share"], "gap": train_acc - test_acc,
+            "test_loss": history.last("test_loss"), "top_class_share": record["top_class_share"], "gap": train_acc - test_acc,
             "minutes": history.last("elapsed_s") / 60, "interrupted": history.interrupted}
 
 
@@ -86,11 +88,11 @@ def train_seeds(name: str, make_net: Callable[[], nn.Module], data, settings: Tr
 
 
 def summarise(label: str, runs: list[dict[str, object]], parameters: int) -> dict[str, object]:
-    """Seeded runs as one summary: each accuracy's and the gap's mean and sample standard deviation, all the minutes."""
+    """Seeded runs as one summary: the accuracies', test loss's and gap's mean and sample std, all the minutes."""
     summary: dict[str, object] = {"variant": label, "runs": runs, "seeds": [r["seed"] for r in runs],
                                   "parameters": parameters, "minutes": sum(r["minutes"] for r in runs),
                                   "interrupted": any(r["interrupted"] for r in runs)}
-    for key in ("train_acc", "test_acc", "gap"):
+    for key in ("train_acc", "test_acc", "test_loss", "gap"):
         values = [r[key] for r in runs]
         summary[key], summary[f"{key}_std"] = statistics.mean(values), statistics.stdev(values)
     return summary
@@ -126,6 +128,11 @@ class Experiment:
         return verdict(self.results[changed], self.results[reference], key)
 
 
+def steps_to_error(history: History, error: float) -> int | None:
+    """The step ending the first block of training steps whose training error was at most `error`; None if none was."""
+    return next((step for epoch in history.epochs for step, value in epoch["train_errors"] if value <= error), None)
+
+
 def mean_std(summary: dict[str, object], key: str) -> str:
     """`key` of a seeded summary as "mean ± std"."""
     return f"{summary[key]:.3f} ± {summary[f'{key}_std']:.3f}"
@@ -134,7 +141,7 @@ def mean_std(summary: dict[str, object], key: str) -> str:
 def summary_table(summaries: list[dict[str, object]]) -> pd.DataFrame:
     """One row per seeded variant: accuracies and the gap as "mean ± std", the parameters, the minutes of all seeds."""
     rows = [{"variant": s["variant"], "seeds": len(s["seeds"]), "train_acc": mean_std(s, "train_acc"),
-             "test_acc": mean_std(s, "test_acc"), "gap": mean_std(s, "gap"), "parameters": f"{s['parameters']:,}",
+             "test_acc": mean_std(s, "test_acc"), "test_loss": mean_std(s, "test_loss"), "gap": mean_std(s, "gap"), "parameters": f"{s['parameters']:,}",
              "minutes, all seeds": round(s["minutes"], 2)} for s in summaries]
     return pd.DataFrame(rows).set_index("variant").round(3)
 

@@ -1,7 +1,5 @@
 """What a run saves (05, 06): checkpoints to resume it, its JSON record and weights, conv1's filters kept during it."""
 
-from __future__ import annotations
-
 import json
 import math
 import os
@@ -31,6 +29,47 @@ def restore_rng_states(states: dict[str, object]) -> None:
     torch.set_rng_state(states["cpu"])
     if "cuda" in states and torch.cuda.is_available() and len(states["cuda"]) == torch.cuda.device_count():
         torch.cuda.set_rng_state_all(states["cuda"])
+
+
+def snapshot_steps(steps_per_epoch: int, total_steps: int) -> tuple[int, ...]:
+    """The steps after which filters are kept: a few early ones (conv1 changes fastest), each epoch's end, the last."""
+    if steps_per_epoch < 1 or total_steps < 1:
+        raise ValueError(f"steps must be positive, got {steps_per_epoch} per epoch and {total_steps} in all")
+    early = {step for step in (5, 20, 60, 150) if step < min(steps_per_epoch, total_steps)}
+    return tuple(sorted(early | set(range(steps_per_epoch, total_steps, steps_per_epoch)) | {total_steps}))
+
+
+class FilterSnapshots:
+    """Call it with the number of optimizer steps done; it keeps a copy of the layer's weights after each of `steps`."""
+
+    def __init__(self, net: nn.Sequential, layer: str, steps: Iterable[int]) -> None:
+        self.layer, self.steps = layer, frozenset(steps)
+        self.weight = get_layer(net, layer).weight  # the parameter itself: the optimizer updates it in place
+        self.frames: dict[int, torch.Tensor] = {}
+
+    def __call__(self, step: int) -> None:
+        if step in self.steps:
+            self.frames[step] = self.weight.detach().to("cpu", torch.float32, copy=True)
+
+    def state_dict(self) -> dict:
+        return {"layer": self.layer, "frames": dict(self.frames)}
+
+    def load_state_dict(self, state: dict) -> None:
+        if state["layer"] != self.layer:
+            raise ValueError(f"these snapshots are of {state['layer']!r}, not {self.layer!r}")
+        self.frames.update(state["frames"])
+
+
+def conv1_snapshots(net: nn.Sequential, settings, n_train: int) -> FilterSnapshots:
+    """conv1 kept at `snapshot_steps` of a run with these TrainSettings on `n_train` images (notebook 06 shows them)."""
+    return FilterSnapshots(net, "conv1", snapshot_steps(math.ceil(n_train / settings.batch_size),
+                                                        settings.total_steps(n_train)))
+
+
+def load_snapshots(path: Path) -> dict[int, torch.Tensor]:
+    """The filters a model.pt or checkpoint kept, by step; empty when its run kept none."""
+    saved = torch.load(path, map_location="cpu", weights_only=True, mmap=True)["snapshots"]
+    return dict(sorted(saved["frames"].items())) if saved else {}
 
 
 def save_checkpoint(path: Path, net: nn.Module, optimizer: torch.optim.Optimizer, settings, history,
@@ -92,44 +131,3 @@ def save_results(folder: Path, net: nn.Module, history, settings, extra: dict,
 def load_results(run_name: str) -> dict | None:
     """The record `save_results` left in results/<run_name>/, or None."""
     return load_record(results_folder(run_name) / "results.json")
-
-
-def snapshot_steps(steps_per_epoch: int, total_steps: int) -> tuple[int, ...]:
-    """The steps after which filters are kept: a few early ones (conv1 changes fastest), each epoch's end, the last."""
-    if steps_per_epoch < 1 or total_steps < 1:
-        raise ValueError(f"steps must be positive, got {steps_per_epoch} per epoch and {total_steps} in all")
-    early = {step for step in (5, 20, 60, 150) if step < min(steps_per_epoch, total_steps)}
-    return tuple(sorted(early | set(range(steps_per_epoch, total_steps, steps_per_epoch)) | {total_steps}))
-
-
-class FilterSnapshots:
-    """Call it with the number of optimizer steps done; it keeps a copy of the layer's weights after each of `steps`."""
-
-    def __init__(self, net: nn.Sequential, layer: str, steps: Iterable[int]) -> None:
-        self.layer, self.steps = layer, frozenset(steps)
-        self.weight = get_layer(net, layer).weight  # the parameter itself: the optimizer updates it in place
-        self.frames: dict[int, torch.Tensor] = {}
-
-    def __call__(self, step: int) -> None:
-        if step in self.steps:
-            self.frames[step] = self.weight.detach().to("cpu", torch.float32, copy=True)
-
-    def state_dict(self) -> dict:
-        return {"layer": self.layer, "frames": dict(self.frames)}
-
-    def load_state_dict(self, state: dict) -> None:
-        if state["layer"] != self.layer:
-            raise ValueError(f"these snapshots are of {state['layer']!r}, not {self.layer!r}")
-        self.frames.update(state["frames"])
-
-
-def conv1_snapshots(net: nn.Sequential, settings, n_train: int) -> FilterSnapshots:
-    """conv1 kept at `snapshot_steps` of a run with these TrainSettings on `n_train` images (notebook 06 shows them)."""
-    return FilterSnapshots(net, "conv1", snapshot_steps(math.ceil(n_train / settings.batch_size),
-                                                        settings.total_steps(n_train)))
-
-
-def load_snapshots(path: Path) -> dict[int, torch.Tensor]:
-    """The filters a model.pt or checkpoint kept, by step; empty when its run kept none."""
-    saved = torch.load(path, map_location="cpu", weights_only=True, mmap=True)["snapshots"]
-    return dict(sorted(saved["frames"].items())) if saved else {}

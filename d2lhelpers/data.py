@@ -1,8 +1,5 @@
-"""Where the series reads its data and writes its results; Fashion-MNIST's four IDX files found offline, verified by
-the MD5 of their content, copied to `data/FashionMNIST/raw/` (where torchvision and the book's d2l find them too) and
-loaded (00). `python -m d2lhelpers` prepares them."""
-
-from __future__ import annotations
+"""The data and results folders (00); Fashion-MNIST's four IDX files found offline, verified by MD5, copied to
+`data/FashionMNIST/raw/` (where torchvision and d2l read them) and loaded; `python -m d2lhelpers` prepares them."""
 
 import contextlib
 import gzip

@@ -1,8 +1,6 @@
 """CUDA, then Apple's MPS, then the CPU: the model and its data placed there, timers that wait for the device, the
 CPU's bf16, and the precision chosen from the hardware with its reason (00; timers 02, 04; precision 05)."""
 
-from __future__ import annotations
-
 import os
 import platform
 import time
@@ -202,27 +200,19 @@ def forward_loss(net: nn.Module, x: torch.Tensor, y: torch.Tensor,
         return F.cross_entropy(logits, y), logits
 
 
-def cpu_bf16_speedup(step_seconds: Callable[[str], float]) -> float | None:
-    """fp32 time / bf16 time of one training step, or None when this CPU lacks bf16 kernels."""
-    fp32 = step_seconds("fp32")
-    try:
-        return fp32 / step_seconds("bf16")
-    except (RuntimeError, NotImplementedError) as error:
-        if is_missing_kernel(error):
-            return None
-        raise
-
-
-def cpu_step_timer(net: nn.Module, image_size: int, batch_size: int) -> Callable[[str], float]:
-    """A function that times one forward and backward pass of `net` on a random batch, in a precision given by name."""
+def cpu_bf16_speedup(net: nn.Module, image_size: int, batch_size: int) -> float | None:
+    """fp32 time / bf16 time of a forward and backward pass of `net` on a random batch; None without bf16 kernels."""
     x, y = torch.randn(batch_size, 1, image_size, image_size), torch.zeros(batch_size, dtype=torch.long)
-
-    def step_seconds(name: str) -> float:
-        seconds = median_seconds(lambda: forward_loss(net, x, y, name)[0].backward(), torch.device("cpu"), repeats=3)
-        net.zero_grad(set_to_none=True)
-        return seconds
-
-    return step_seconds
+    seconds = {}
+    try:
+        for name in ("fp32", "bf16"):
+            seconds[name] = median_seconds(lambda: forward_loss(net, x, y, name)[0].backward(), x.device, repeats=3)
+            net.zero_grad(set_to_none=True)
+    except Exception as error:
+        if not is_missing_kernel(error):
+            raise
+        return None
+    return seconds["fp32"] / seconds["bf16"]
 
 
 def choose_precision(net: nn.Module, image_size: int, device: torch.device, batch_size: int = 128) -> Precision:
@@ -233,4 +223,4 @@ def choose_precision(net: nn.Module, image_size: int, device: torch.device, batc
         return decide_precision(device.type)
     if cpu_has_native_bf16() is False:
         return decide_precision("cpu", cpu_native_bf16=False)
-    return decide_precision("cpu", cpu_bf16_speedup=cpu_bf16_speedup(cpu_step_timer(net, image_size, batch_size)))
+    return decide_precision("cpu", cpu_bf16_speedup=cpu_bf16_speedup(net, image_size, batch_size))

@@ -1,8 +1,6 @@
 """Figures of a convolution: where its window goes (a grid, or one axis as a strip), and one output value computed
 step by step (notebook 03; the geometry is `shapes.py`'s)."""
 
-from __future__ import annotations
-
 from collections.abc import Sequence
 from itertools import product
 
@@ -127,18 +125,6 @@ def _number_grid(ax: plt.Axes, values: torch.Tensor, title: str, cmap: str, vmin
     ax.set_title(title, fontsize=12)
 
 
-def _conv_step_caption(terms: Sequence[tuple[int, int, float, float]], steps_done: int, row: int, col: int) -> str:
-    """'step 2 of 9: 0.30 + (−1)·(0.40) = −0.10': the running sum after `steps_done` multiply-adds."""
-    if steps_done == 0:
-        return f"step 0 of {len(terms)}: output ({row}, {col}) starts at 0"
-    partial = sum(x * w for _, _, x, w in terms[:steps_done])
-    _, _, x, w = terms[steps_done - 1]
-    before = round(partial - x * w, 6) + 0.0  # + 0.0: no "-0.00"
-    done = " (done)" if steps_done == len(terms) else ""
-    text = f"step {steps_done} of {len(terms)}: {before:.2f} + ({w:g})·({x:.2f}) = {round(partial, 6) + 0.0:.2f}{done}"
-    return text.replace("-", "−")
-
-
 def draw_conv_step(image: torch.Tensor, kernel: torch.Tensor, row: int, col: int, steps_done: int) -> plt.Figure:
     """Input, kernel and output after `steps_done` multiply-adds of output (row, col): done gold, current red."""
     terms = conv_step_terms(image, kernel, row, col)
@@ -155,18 +141,22 @@ def draw_conv_step(image: torch.Tensor, kernel: torch.Tensor, row: int, col: int
     in_ax.add_patch(Rectangle((col - 0.5, row - 0.5), kw, kh, fill=False, edgecolor=_WINDOW, linewidth=3))
     limit = max(1.0, float(kernel.abs().max()))
     _number_grid(k_ax, kernel, f"kernel {kh}×{kw}", "RdBu_r", -limit, limit, fmt="{:g}")
-    if steps_done:
-        i, j, _, _ = terms[steps_done - 1]
-        a, b = divmod(steps_done - 1, kw)
-        for ax, (y, x) in ((in_ax, (i, j)), (k_ax, (a, b))):
-            ax.add_patch(Rectangle((x - 0.45, y - 0.45), 0.9, 0.9, fill=False, edgecolor="red", linewidth=2.5, zorder=3))
+    partial = sum(x * w for _, _, x, w in terms[:steps_done])
+    caption = f"step 0 of {len(terms)}: output ({row}, {col}) starts at 0"
+    if steps_done:  # the current multiply-add, in red, and the sum before and after it
+        i, j, x, w = terms[steps_done - 1]
+        for ax, (r, c) in ((in_ax, (i, j)), (k_ax, divmod(steps_done - 1, kw))):
+            ax.add_patch(Rectangle((c - 0.45, r - 0.45), 0.9, 0.9, fill=False, edgecolor="red", linewidth=2.5, zorder=3))
+        before, after = (round(value, 6) + 0.0 for value in (partial - x * w, partial))  # + 0.0: no "-0.00"
+        caption = (f"step {steps_done} of {len(terms)}: {before:.2f} + ({w:g})·({x:.2f}) = {after:.2f}"
+                   + (" (done)" if steps_done == len(terms) else "")).replace("-", "−")
     values = full.clone()
-    values[row, col] = sum(x * w for _, _, x, w in terms[:steps_done])
+    values[row, col] = partial
     shown = torch.arange(full.numel()).reshape(full.shape) < row * full.shape[1] + col  # earlier outputs, reading order
     shown[row, col] = steps_done > 0
     limit = max(1.0, float(full.abs().max()))
     _number_grid(out_ax, values, f"output {full.shape[0]}×{full.shape[1]}", "RdBu_r", -limit, limit, fmt="{:.2f}",
                  shown=shown)
     out_ax.add_patch(Rectangle((col - 0.5, row - 0.5), 1, 1, fill=False, edgecolor=_WINDOW, linewidth=3))
-    fig.suptitle(_conv_step_caption(terms, steps_done, row, col), fontsize=12)
+    fig.suptitle(caption, fontsize=12)
     return fig

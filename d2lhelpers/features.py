@@ -1,8 +1,6 @@
 """Hand-crafted image features (Sobel, Gabor, HOG as scikit-image's but a batch at once), the classical pipeline on
 them, timed (features in, a scikit-learn classifier, accuracy out), the small CNN it faces (01; 06 uses the filters)."""
 
-from __future__ import annotations
-
 import math
 import time
 from collections.abc import Mapping

@@ -1,8 +1,6 @@
 """What this machine offers: the set-up check (00); its measured throughput, known GPUs' published peaks and the
 power arithmetic (02)."""
 
-from __future__ import annotations
-
 import contextlib
 import importlib.metadata
 import os

@@ -1,9 +1,5 @@
-"""Looking inside a trained network: filter grids, feature maps, top-activating images, filter similarity (06).
-
-The layers of a flat nn.Sequential are named by kind and position: conv1..conv5, relu1.., pool1.., fc1...
-"""
-
-from __future__ import annotations
+"""Looking inside a trained network (06): filter grids, feature maps, top-activating images, filter similarity; the
+layers of a flat nn.Sequential are named by kind and position: conv1..conv5, relu1.., pool1.., fc1..."""
 
 import math
 from collections.abc import Callable, Sequence

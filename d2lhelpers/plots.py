@@ -1,8 +1,6 @@
 """Figures readable when projected (every notebook sets matplotlib's font size to FONT), and tables: image grids (04),
 training curves and the confusion matrix (05), accuracy against time (01), thousands (03), runs and gradients (07)."""
 
-from __future__ import annotations
-
 import math
 from collections.abc import Sequence
 from numbers import Integral, Real
@@ -11,6 +9,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import torch
+from IPython import get_ipython
+from IPython.display import Markdown, display
 from matplotlib.ticker import FuncFormatter
 
 FONT = 11  # pt, the smallest text of every figure: at 100 dpi, 15 px, readable in a notebook and on a slide
@@ -70,9 +70,6 @@ class LivePlot:
         self.title, self.handle = title, None
 
     def __call__(self, history) -> None:
-        from IPython import get_ipython
-        from IPython.display import display
-
         if get_ipython() is None:
             return
         fig = plot_history(history.epochs, self.title)
@@ -85,8 +82,6 @@ class LivePlot:
     def close(self) -> None:
         """Replace the live figure by a one-line note, so that a saved notebook shows the curves once."""
         if self.handle is not None:
-            from IPython.display import Markdown
-
             self.handle.update(Markdown("(training finished: the curves are drawn below)"))
 
 

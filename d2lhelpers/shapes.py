@@ -1,8 +1,6 @@
 """Output sizes of convolution and pooling layers, computed without running them, and where a window goes along one
 axis of its padded input: cell 0 is the first padding cell, the input's own are p .. p + n - 1 (notebook 03)."""
 
-from __future__ import annotations
-
 from collections.abc import Iterable, Sequence
 from itertools import groupby
 

@@ -23,6 +23,7 @@ from d2lhelpers.devices import (Precision, as_precision, autocast, choose_precis
 from d2lhelpers.models import check_input_size
 
 OPTIMIZERS = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam}
+WINDOW_STEPS = 20  # the training error is also recorded over each block of this many steps, or to the epoch's end (07)
 
 
 @dataclass(frozen=True)
@@ -128,6 +129,7 @@ def train_one_epoch(net: nn.Module, optimizer: torch.optim.Optimizer, scaler: to
     done = epoch * per_epoch
     steps = min(per_epoch, total_steps - done)
     total_loss, correct, seen = torch.zeros((), device=images.device), torch.zeros((), device=images.device), 0
+    last, errors = (0.0, 0), []  # correct and seen at the last block's end; [step, the block's training error]
     start = time.perf_counter()
     stream = islice(batches(images, labels, settings.batch_size, settings.image_size, generator, settings.augment), steps)
     progress = tqdm(stream, total=steps, desc=f"epoch {epoch + 1}/{settings.epochs_to_run(len(images))}", unit="batch",
@@ -140,25 +142,33 @@ def train_one_epoch(net: nn.Module, optimizer: torch.optim.Optimizer, scaler: to
         total_loss += loss.float() * len(y)
         correct += (logits.argmax(dim=1) == y).sum()
         seen += len(y)
-        if (step - done) % 20 == 0:  # reading the loss waits for the device: not every batch
+        if (step - done) % WINDOW_STEPS == 0 or step - done == steps:  # reading waits for the device: not every batch
+            now = (correct.item(), seen)
+            errors.append([step, 1 - (now[0] - last[0]) / (now[1] - last[1])])
+            last = now
             left = (time.perf_counter() - start) / (step - done) * (total_steps - step)
             progress.set_postfix(loss=f"{total_loss.item() / seen:.3f}", run_left=f"{left / 60:.1f} min")
     progress.close()
     seconds = time.perf_counter() - start
     return {"epoch": epoch + 1, "train_loss": total_loss.item() / seen, "train_acc": correct.item() / seen,
-            "seconds": seconds, "examples_per_s": seen / seconds, "steps": steps}
+            "seconds": seconds, "examples_per_s": seen / seconds, "steps": steps, "train_errors": errors}
+
+
+def scores(net: nn.Module, images: torch.Tensor, image_size: int, precision: Precision | str = "fp32") -> torch.Tensor:
+    """The network's scores (logits) for a data set, dropout off: float32, on the CPU."""
+    net.eval()
+    chunks = []
+    with torch.no_grad():
+        for x, _ in batches(images, images, 256, image_size):  # no labels needed: the images stand in for them
+            with autocast(x.device, precision):
+                chunks.append(net(memory_format(x)).float().cpu())
+    return torch.cat(chunks)
 
 
 def evaluate(net: nn.Module, images: torch.Tensor, labels: torch.Tensor, image_size: int,
              precision: Precision | str = "fp32") -> tuple[float, torch.Tensor]:
     """Accuracy on a data set (dropout off), and the predicted classes (on the CPU)."""
-    net.eval()
-    predictions = []
-    with torch.no_grad():
-        for x, _ in batches(images, labels, 256, image_size):
-            with autocast(x.device, precision):
-                predictions.append(net(memory_format(x)).argmax(dim=1).cpu())
-    predicted = torch.cat(predictions)
+    predicted = scores(net, images, image_size, precision).argmax(dim=1)
     return (predicted == labels.cpu()).float().mean().item(), predicted
 
 
@@ -200,7 +210,9 @@ def train(net: nn.Module, data, settings: TrainSettings, device: torch.device, c
         start = time.perf_counter() - (history.epochs[-1]["elapsed_s"] if history.epochs else 0.0)
         while (epoch := len(history.epochs)) < planned:  # a re-plan after the first epoch may change `planned`
             metrics = train_one_epoch(net, optimizer, scaler, train_x, train_y, settings, epoch, chosen, snapshots)
-            metrics["test_acc"], _ = evaluate(net, test_x, test_y, settings.image_size, chosen)
+            logits = scores(net, test_x, settings.image_size, chosen)
+            metrics["test_acc"] = (logits.argmax(dim=1) == test_y.cpu()).float().mean().item()
+            metrics["test_loss"] = nn.functional.cross_entropy(logits, test_y.cpu()).item()
             metrics["elapsed_s"] = time.perf_counter() - start  # training and evaluation so far
             history.epochs.append(metrics)
             if replan is not None and epoch == 0 and metrics["steps"] == per_epoch:

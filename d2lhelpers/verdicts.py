@@ -61,12 +61,13 @@ class Verdict:
     def __str__(self) -> str:
         if self.failed is not None:
             return f"{self.changed} against {self.reference}: not compared, {self.failed}"
-        what = {"test_acc": "test accuracy", "train_acc": "train accuracy"}.get(self.key, self.key)
-        head = (f"{self.changed} minus {self.reference}, {what}: {self.difference:+.3f} "
-                f"(95% interval {self.low:+.3f} to {self.high:+.3f}, {self.seeds} seeds each)")
+        what = {"test_acc": "test accuracy", "train_acc": "train accuracy", "test_loss": "test loss"}.get(self.key, self.key)
+        digits = 0 if self.key.startswith("steps") else 3  # step counts are whole numbers
+        head = (f"{self.changed} minus {self.reference}, {what}: {self.difference:+.{digits}f} "
+                f"(95% interval {self.low:+.{digits}f} to {self.high:+.{digits}f}, {self.seeds} seeds each)")
         if self.real:
             return f"{head}: a real difference at this budget"
-        return f"{head}: a null result, any effect at this budget is at most {self.bound:.3f}"
+        return f"{head}: a null result, any effect at this budget is at most {self.bound:.{digits}f}"
 
 
 def verdict(changed: dict[str, object], reference: dict[str, object], key: str = "test_acc") -> Verdict:

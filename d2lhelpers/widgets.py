@@ -1,8 +1,6 @@
 """Interactive figures that keep their drawing in their cell and, where no kernel renders them, show a sentence in
 place of their repr (03, 06); ipywidgets is imported only when needed."""
 
-from __future__ import annotations
-
 import html
 from collections.abc import Callable, Sequence
 from typing import Any

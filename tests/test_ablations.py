@@ -1,6 +1,7 @@
 """Notebook 07's experiment helpers: initialisations, gradient norms, the model variants."""
 
 import dataclasses
+import json
 import statistics
 
 import pytest
@@ -8,7 +9,7 @@ import torch
 from torch import nn
 
 from d2lhelpers import ablations
-from d2lhelpers.ablations import (Experiment, initialise, layer_gradient_norms, summarise, summary_table,
+from d2lhelpers.ablations import (Experiment, initialise, layer_gradient_norms, steps_to_error, summarise, summary_table,
                                   train_seeds, train_variant)
 from d2lhelpers.data import FashionMNIST
 from d2lhelpers.models import alexnet, alexnet_2012, count_parameters
@@ -102,7 +103,7 @@ def test_train_seeds_averages_over_seeds_that_change_the_weights(tmp_path, monke
     assert not torch.equal(initial[0], initial[1]), "each seed draws other initial weights"
     torch.manual_seed(1)
     assert torch.equal(initial[1], nn.Linear(28 * 28, 2).weight), "seed s is torch.manual_seed(s)"
-    for key in ("train_acc", "test_acc", "gap"):
+    for key in ("train_acc", "test_acc", "test_loss", "gap"):
         values = [r[key] for r in result["runs"]]
         assert result[key] == pytest.approx(statistics.mean(values))
         assert result[f"{key}_std"] == pytest.approx(torch.tensor(values).std().item(), abs=1e-6)  # n - 1, like torch
@@ -110,7 +111,7 @@ def test_train_seeds_averages_over_seeds_that_change_the_weights(tmp_path, monke
     assert result["parameters"] == 28 * 28 * 2 + 2 and result["seeds"] == [0, 1, 2]
     table = summary_table([result])
     assert table.loc["a linear model", "test_acc"] == f"{result['test_acc']:.3f} ± {result['test_acc_std']:.3f}"
-    assert list(table.columns) == ["seeds", "train_acc", "test_acc", "gap", "parameters", "minutes, all seeds"]
+    assert list(table.columns) == ["seeds", "train_acc", "test_acc", "test_loss", "gap", "parameters", "minutes, all seeds"]
     with pytest.raises(ValueError, match="at least two different seeds"):
         train_seeds("linear", make_net, corner_data(), settings, torch.device("cpu"), "seeds", seeds=(0, 0))
 
@@ -126,7 +127,8 @@ def test_a_close_call_is_judged_on_the_seeds_fixed_before_looking(tmp_path, monk
         trained.append((variant, seed))
         history = History(epochs=[{"train_loss": 0.5, "test_acc": accuracy[variant][seed], "elapsed_s": 60.0}])
         return {"variant": name, "seed": seed, "history": history, "train_acc": 1.0, "test_acc": accuracy[variant][seed],
-                "top_class_share": 0.2, "gap": 1.0 - accuracy[variant][seed], "minutes": 1.0, "interrupted": False}
+                "test_loss": 0.5, "top_class_share": 0.2, "gap": 1.0 - accuracy[variant][seed], "minutes": 1.0,
+                "interrupted": False}
 
     monkeypatch.setattr(ablations, "train_variant", fake_train_variant)
     lab = Experiment(None, torch.device("cpu"), "lab", "fp32", seeds=(0, 1, 2))
@@ -168,8 +170,8 @@ def test_a_record_made_with_other_settings_is_trained_again(tmp_path, monkeypatc
 
 def test_a_comparison_needs_the_same_seeds_on_both_sides():
     def run(seed: int, test_acc: float) -> dict[str, object]:
-        return {"seed": seed, "train_acc": test_acc + 0.01, "test_acc": test_acc, "gap": 0.01, "minutes": 1.0,
-                "interrupted": False}
+        return {"seed": seed, "train_acc": test_acc + 0.01, "test_acc": test_acc, "test_loss": 1 - test_acc, "gap": 0.01,
+                "minutes": 1.0, "interrupted": False}
 
     lab = Experiment(None, torch.device("cpu"), "r", "fp32")
     lab.results["baseline"] = summarise("baseline", [run(s, a) for s, a in enumerate((0.80, 0.82, 0.84, 0.70, 0.72))], 10)
@@ -178,3 +180,41 @@ def test_a_comparison_needs_the_same_seeds_on_both_sides():
         lab.compare("other", "baseline")
     lab.results["baseline"] = summarise("baseline", lab.results["baseline"]["runs"][:3], 10)
     assert lab.compare("other", "baseline").difference == pytest.approx(0.01)
+
+
+def test_steps_to_error_finds_the_first_block_at_or_below_the_target():
+    history = History(epochs=[{"train_errors": [[20, 0.6], [40, 0.3]]}, {"train_errors": [[60, 0.25], [80, 0.1], [90, 0.3]]}])
+    assert steps_to_error(history, 0.25) == 60
+    assert steps_to_error(history, 0.1) == 80
+    assert steps_to_error(history, 0.05) is None, "a target never reached is None, not the last step"
+
+
+def test_the_training_error_is_recorded_per_block_of_steps(tmp_path, monkeypatch):
+    monkeypatch.setenv("D2L_RESULTS_DIR", str(tmp_path))
+    settings = TrainSettings(image_size=28, epochs=2, batch_size=4, optimizer="sgd", lr=0.05, train_examples=96)
+    torch.manual_seed(0)
+    result = train_variant("blocks", nn.Sequential(nn.Flatten(), nn.Linear(28 * 28, 2)), corner_data(), settings,
+                           torch.device("cpu"), "r", "fp32")
+    blocks = [block for epoch in result["history"].epochs for block in epoch["train_errors"]]
+    assert [step for step, _ in blocks] == [20, 24, 44, 48], "blocks of 20 steps, and the rest of each 24-step epoch"
+    assert all(0 <= error <= 1 for _, error in blocks) and blocks[-1][1] < blocks[0][1], "the error falls as it learns"
+    steps = steps_to_error(result["history"], 0.25)
+    assert steps is not None and steps in [step for step, error in blocks if error <= 0.25]
+
+
+def test_a_record_without_the_test_loss_is_trained_again(tmp_path, monkeypatch):
+    monkeypatch.setenv("D2L_RESULTS_DIR", str(tmp_path))
+    settings = TrainSettings(image_size=28, epochs=1, batch_size=32, optimizer="sgd", lr=0.05)
+
+    def make() -> nn.Module:
+        torch.manual_seed(0)
+        return nn.Sequential(nn.Flatten(), nn.Linear(28 * 28, 2))
+
+    first = train_variant("v", make(), corner_data(), settings, torch.device("cpu"), "r", "fp32")
+    path = tmp_path / "r" / "v.json"
+    record = json.loads(path.read_text())
+    del record["history"]["epochs"][-1]["test_loss"]
+    path.write_text(json.dumps(record))
+    again = train_variant("v", make(), corner_data(), settings, torch.device("cpu"), "r", "fp32")
+    assert again["test_loss"] == pytest.approx(first["test_loss"]), "trained again, the same run measures the same loss"
+    assert "test_loss" in json.loads(path.read_text())["history"]["epochs"][-1], "and its new record holds it"

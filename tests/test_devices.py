@@ -45,7 +45,7 @@ def cpu(monkeypatch, machine: str, avx512_bf16: bool = False, amx: bool = False)
 
 def test_an_x86_cpu_without_native_bf16_trains_in_fp32_without_timing_it(monkeypatch):
     cpu(monkeypatch, "x86_64")
-    monkeypatch.setattr(devices, "cpu_step_timer", lambda *args: pytest.fail("emulated bf16 was timed"))
+    monkeypatch.setattr(devices, "cpu_bf16_speedup", lambda *args: pytest.fail("emulated bf16 was timed"))
     chosen = choose_precision(alexnet(image_size=65), 65, torch.device("cpu"), batch_size=2)
     assert chosen.name == "fp32" and "no native bf16" in chosen.reason
     assert devices.cpu_has_native_bf16() is False
@@ -88,8 +88,7 @@ def test_the_cpu_kind_names_the_level_and_native_bf16(monkeypatch, level, native
 def test_a_cpu_with_or_perhaps_with_native_bf16_times_a_step(monkeypatch, machine, avx512_bf16, amx, native):
     cpu(monkeypatch, machine, avx512_bf16, amx)
     assert devices.cpu_has_native_bf16() is native
-    times = {"fp32": 1.0, "bf16": 0.5}
-    monkeypatch.setattr(devices, "cpu_step_timer", lambda *args: times.__getitem__)
+    monkeypatch.setattr(devices, "cpu_bf16_speedup", lambda *args: 2.0)
     assert choose_precision(alexnet(image_size=65), 65, torch.device("cpu"), batch_size=2).name == "bf16"
 
 
@@ -107,7 +106,7 @@ def test_a_cap_on_the_instruction_set_counts_as_no_native_bf16(monkeypatch, vari
     monkeypatch.setenv(variable, value)
     assert devices.cpu_has_native_bf16() is (False if capped else True)
     if capped:  # fp32 at once, and the reason names the variable a student set
-        monkeypatch.setattr(devices, "cpu_step_timer", lambda *args: pytest.fail("emulated bf16 was timed"))
+        monkeypatch.setattr(devices, "cpu_bf16_speedup", lambda *args: pytest.fail("emulated bf16 was timed"))
         chosen = choose_precision(alexnet(image_size=65), 65, torch.device("cpu"), batch_size=2)
         assert chosen.name == "fp32" and f"{variable}={value}" in chosen.reason
 
@@ -115,41 +114,40 @@ def test_a_cap_on_the_instruction_set_counts_as_no_native_bf16(monkeypatch, vari
 @pytest.mark.parametrize("fp32_s, bf16_s, name", [(1.0, 0.5, "bf16"), (1.0, 0.95, "fp32"), (1.0, 2.0, "fp32")])
 def test_cpu_keeps_bf16_only_when_measured_clearly_faster(monkeypatch, fp32_s, bf16_s, name):
     cpu(monkeypatch, "x86_64", avx512_bf16=True)
-    times = {"fp32": fp32_s, "bf16": bf16_s}
-    monkeypatch.setattr(devices, "cpu_step_timer", lambda *args: times.__getitem__)
+    monkeypatch.setattr(devices, "cpu_bf16_speedup", lambda *args: fp32_s / bf16_s)
     chosen = choose_precision(alexnet(image_size=65), 65, torch.device("cpu"), batch_size=2)
     assert chosen.name == name and f"{fp32_s / bf16_s:.2f}x as fast" in chosen.reason
 
 
 def test_the_cpu_probe_times_both_precisions_on_the_real_model():
-    timer = devices.cpu_step_timer(alexnet(image_size=65), 65, batch_size=4)
-    assert timer("fp32") > 0 and timer("bf16") > 0
+    net = alexnet(image_size=65)
+    assert cpu_bf16_speedup(net, 65, batch_size=4) > 0
+    assert all(p.grad is None for p in net.parameters())  # the probe leaves no gradients behind
 
 
-def test_a_cpu_without_bf16_kernels_falls_back_to_fp32():
-    def step_seconds(name):
-        if name == "bf16":
-            raise RuntimeError('"addmm_impl_cpu_" not implemented for \'BFloat16\'')
-        return 1.0
+def probe_with(monkeypatch, error: BaseException) -> float | None:
+    """The probe's answer when the bf16 forward pass raises `error` (fp32 runs for real)."""
+    forward_loss = devices.forward_loss
 
-    assert cpu_bf16_speedup(step_seconds) is None
+    def failing_in_bf16(net, x, y, precision):
+        if precision == "bf16":
+            raise error
+        return forward_loss(net, x, y, precision)
+
+    monkeypatch.setattr(devices, "forward_loss", failing_in_bf16)
+    return cpu_bf16_speedup(alexnet(image_size=65), 65, batch_size=2)
+
+
+def test_a_cpu_without_bf16_kernels_falls_back_to_fp32(monkeypatch):
+    assert probe_with(monkeypatch, RuntimeError('"addmm_impl_cpu_" not implemented for \'BFloat16\'')) is None
     assert decide_precision("cpu", cpu_bf16_speedup=None).name == "fp32"
 
 
-def test_other_errors_in_the_probe_are_not_hidden():
-    def step_seconds(name):
-        raise RuntimeError("mat1 and mat2 shapes cannot be multiplied (64x10 and 6400x4096)")
-
-    with pytest.raises(RuntimeError, match="shapes cannot be multiplied"):
-        cpu_bf16_speedup(step_seconds)
-
-    def out_of_memory(name):
-        if name == "bf16":
-            raise torch.OutOfMemoryError("CUDA out of memory")
-        return 1.0
-
-    with pytest.raises(torch.OutOfMemoryError):
-        cpu_bf16_speedup(out_of_memory)
+@pytest.mark.parametrize("error", [RuntimeError("mat1 and mat2 shapes cannot be multiplied (64x10 and 6400x4096)"),
+                                   torch.OutOfMemoryError("CUDA out of memory")])
+def test_other_errors_in_the_probe_are_not_hidden(monkeypatch, error):
+    with pytest.raises(type(error), match=str(error)[:20]):
+        probe_with(monkeypatch, error)
 
 
 def test_unknown_names_and_missing_capability_are_refused():

@@ -36,6 +36,16 @@ def test_the_loop_lowers_the_loss_and_learns():
     assert all(e["examples_per_s"] > 0 and e["elapsed_s"] >= e["seconds"] for e in history.epochs)
 
 
+def test_the_test_loss_is_the_cross_entropy_on_the_test_images():
+    data, net = tiny_data(), small_net()
+    history = train(net, data, TrainSettings(image_size=65, epochs=1, batch_size=32, optimizer="adam", lr=1e-4), CPU,
+                    precision="fp32")
+    net.eval()
+    with torch.no_grad():
+        expected = nn.functional.cross_entropy(net(to_model_input(data.test_images, 65)), data.test_labels).item()
+    assert history.last("test_loss") == pytest.approx(expected, rel=1e-4)
+
+
 def test_resuming_gives_the_same_run_as_no_interruption(tmp_path):
     settings = TrainSettings(image_size=65, epochs=2, batch_size=32, optimizer="adam", lr=1e-4, seed=3)
     data = tiny_data()

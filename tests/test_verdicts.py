@@ -51,6 +51,16 @@ def test_a_variant_that_did_not_learn_is_reported_and_never_compared():
     assert failure(seeded("fine", [0.8, 0.81])) is None
 
 
+def test_a_verdict_on_step_counts_is_printed_in_whole_steps():
+    tanh, relu = seeded("tanh", [0.0] * 3), seeded("ReLU", [0.0] * 3)
+    for summary, steps in ((tanh, [180, 200, 160]), (relu, [260, 240, 280])):
+        for run, value in zip(summary["runs"], steps):
+            run["steps to 25%"] = value
+    v = verdict(tanh, relu, "steps to 25%")
+    assert v.difference == pytest.approx(-80) and v.real
+    assert "steps to 25%: -80 (95% interval " in str(v) and ".000" not in str(v)
+
+
 def test_a_verdict_needs_two_seeds_each():
     with pytest.raises(ValueError, match="at least two seeds"):
         verdict(seeded("a", [0.8]), seeded("b", [0.7, 0.71]))

@@ -139,10 +139,10 @@ def mean_std(summary: dict[str, object], key: str) -> str:
 
 
 def summary_table(summaries: list[dict[str, object]]) -> pd.DataFrame:
-    """One row per seeded variant: accuracies and the gap as "mean ± std", the parameters, the minutes of all seeds."""
-    rows = [{"variant": s["variant"], "seeds": len(s["seeds"]), "train_acc": mean_std(s, "train_acc"),
-             "test_acc": mean_std(s, "test_acc"), "test_loss": mean_std(s, "test_loss"), "gap": mean_std(s, "gap"), "parameters": f"{s['parameters']:,}",
-             "minutes, all seeds": round(s["minutes"], 2)} for s in summaries]
+    """One row per seeded variant: accuracies, test loss and gap as "mean ± std", the parameters, the minutes of all seeds."""
+    rows = [{"variant": s["variant"], "seeds": len(s["seeds"]),
+             **{key: mean_std(s, key) for key in ("train_acc", "test_acc", "test_loss", "gap")},
+             "parameters": f"{s['parameters']:,}", "minutes, all seeds": round(s["minutes"], 2)} for s in summaries]
     return pd.DataFrame(rows).set_index("variant").round(3)
 
 

@@ -47,6 +47,7 @@ class Verdict:
     high: float
     seeds: int  # the seeds both variants have, on which the comparison is made
     failed: str | None = None  # why no comparison was made
+    sample: str | None = None  # what the interval is over, when not seeds: "1,000 and 9,000 images"
 
     @property
     def real(self) -> bool:
@@ -64,7 +65,7 @@ class Verdict:
         what = {"test_acc": "test accuracy", "train_acc": "train accuracy", "test_loss": "test loss"}.get(self.key, self.key)
         digits = 0 if self.key.startswith("steps") else 3  # step counts are whole numbers
         head = (f"{self.changed} minus {self.reference}, {what}: {self.difference:+.{digits}f} "
-                f"(95% interval {self.low:+.{digits}f} to {self.high:+.{digits}f}, {self.seeds} seeds each)")
+                f"(95% interval {self.low:+.{digits}f} to {self.high:+.{digits}f}, {self.sample or f'{self.seeds} seeds each'})")
         if self.real:
             return f"{head}: a real difference at this budget"
         return f"{head}: a null result, any effect at this budget is at most {self.bound:.{digits}f}"
@@ -79,6 +80,12 @@ def verdict(changed: dict[str, object], reference: dict[str, object], key: str =
         raise ValueError(f"a verdict needs at least two seeds that both variants have, got {len(a)}")
     return Verdict(*names, key, statistics.mean(a) - statistics.mean(b), *welch_interval(a, b), len(a),
                    "; ".join(problems) or None)
+
+
+def samples_verdict(changed: str, reference: str, key: str, a: list[float], b: list[float], unit: str) -> Verdict:
+    """The one rule on two samples of single measurements (images, timing rounds) instead of seeded runs."""
+    sample = f"{len(a):,} and {len(b):,} {unit}"
+    return Verdict(changed, reference, key, statistics.mean(a) - statistics.mean(b), *welch_interval(a, b), 0, sample=sample)
 
 
 def welch_interval(a: list[float], b: list[float]) -> tuple[float, float]:

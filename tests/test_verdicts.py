@@ -10,7 +10,7 @@ from d2lhelpers.profiles import PROFILES
 from d2lhelpers.training import History
 from d2lhelpers.features import PipelineResult
 from d2lhelpers.verdicts import (accuracy_gap, accuracy_standard_error, compare_accuracies, failure, paired_values,
-                                 shared_seeds, verdict, welch_interval)
+                                 samples_verdict, shared_seeds, verdict, welch_interval)
 
 
 def seeded(name: str, values: list[float], loss: float = 0.5, share: float | None = 0.12) -> dict:
@@ -49,6 +49,16 @@ def test_a_variant_that_did_not_learn_is_reported_and_never_compared():
     diverged = seeded("high lr", [0.10, 0.10], loss=math.nan)
     assert "non-finite" in failure(diverged)
     assert failure(seeded("fine", [0.8, 0.81])) is None
+
+
+def test_a_verdict_on_samples_applies_the_same_rule_and_names_the_sample():
+    pair, others = [1.0, 0.0, 0.0, 1.0, 0.0] * 40, [0.0, 1.0, 0.0, 0.0, 0.0] * 160  # per-image losses: 0.4 against 0.2
+    v = samples_verdict("pair", "others", "accuracy lost", pair, others, "images")
+    assert (v.low, v.high) == welch_interval(pair, others) and v.difference == pytest.approx(0.2)
+    assert v.real == (stats.ttest_ind(pair, others, equal_var=False).pvalue < 0.05) and v.real
+    assert "200 and 800 images" in str(v) and "seeds" not in str(v)
+    tie = samples_verdict("batch 256", "batch 8", "share", [1.0, 1.2, 0.9], [1.1, 0.95, 1.05], "timing rounds")
+    assert not tie.real and "3 and 3 timing rounds" in str(tie) and "null result" in str(tie)
 
 
 def test_a_verdict_on_step_counts_is_printed_in_whole_steps():

@@ -1,5 +1,4 @@
-"""Model-ready batches made on the device: standardise, resize, augment, shuffle (notebook 04). The images stay there
-as uint8 (47 MB for all 60,000); each batch is resized and augmented there."""
+"""Model-ready batches made on the device from its uint8 images: standardise, resize, augment, shuffle (04)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""The data and results folders (00); Fashion-MNIST's four IDX files found offline, verified by MD5, copied to
-`data/FashionMNIST/raw/` (where torchvision and d2l read them) and loaded; `python -m d2lhelpers` prepares them."""
+"""The data and results folders; Fashion-MNIST found offline, MD5-verified, copied where torchvision reads it (00)."""
 
 import contextlib
 import gzip
@@ -63,11 +62,9 @@ def results_folder(run_name: str) -> Path:
 def display_path(path: Path | str) -> str:
     """`path` relative to the checkout when inside it, else with the home folder written ~."""
     path = Path(os.path.abspath(path))  # keep symbolic links: .venv/bin/python, not its target
-    root = checkout()
-    if root is not None and path.is_relative_to(root):
-        return str(path.relative_to(root))
-    if path.is_relative_to(Path.home()):
-        return str(Path("~") / path.relative_to(Path.home()))
+    for base, shown in ((checkout(), ""), (Path.home(), "~")):
+        if base is not None and path.is_relative_to(base):
+            return str(Path(shown, path.relative_to(base)))
     return str(path)
 
 
@@ -90,14 +87,12 @@ def candidate_sources(data_dir: Path) -> list[Path]:
 
 
 def _error(message: str, data_dir: Path) -> FashionMNISTError:
-    return FashionMNISTError(
-        f"{message}\nWays to get Fashion-MNIST:\n"
-        "  - Debian/Ubuntu: sudo apt-get install dataset-fashion-mnist   (no internet needed beyond apt)\n"
-        f"  - put the four files (.gz or decompressed) in {data_dir}\n"
-        f"  - or point ${SOURCE_ENV_VAR} at a folder that holds them\n"
-        "  - with internet access, they are downloaded automatically by torchvision\n"
-        f"Files needed: {', '.join(IDX_FILES)} (each may end in .gz)."
-    )
+    return FashionMNISTError(f"{message}\nWays to get Fashion-MNIST:\n"
+                             "  - Debian/Ubuntu: sudo apt-get install dataset-fashion-mnist   (no internet needed beyond apt)\n"
+                             f"  - put the four files (.gz or decompressed) in {data_dir}\n"
+                             f"  - or point ${SOURCE_ENV_VAR} at a folder that holds them\n"
+                             "  - with internet access, they are downloaded automatically by torchvision\n"
+                             f"Files needed: {', '.join(IDX_FILES)} (each may end in .gz).")
 
 
 def _find(folder: Path, name: str) -> Path | None:

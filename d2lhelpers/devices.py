@@ -1,5 +1,4 @@
-"""CUDA, then Apple's MPS, then the CPU: the model and its data placed there, timers that wait for the device, the
-CPU's bf16, and the precision chosen from the hardware with its reason (00; timers 02, 04; precision 05)."""
+"""The device (CUDA, MPS, CPU): model and data placed there, timers that wait for it, the precision it trains in."""
 
 import os
 import platform
@@ -21,8 +20,7 @@ def best_device() -> torch.device:
     """CUDA if present, then Apple's MPS, then the CPU."""
     if torch.cuda.is_available():
         return torch.device("cuda")
-    mps = getattr(torch.backends, "mps", None)
-    return torch.device("mps" if mps is not None and mps.is_available() else "cpu")
+    return torch.device("mps" if torch.backends.mps.is_available() else "cpu")
 
 
 def prepare_model(net: nn.Module, device: torch.device) -> nn.Module:
@@ -63,13 +61,11 @@ def synchronize(device: torch.device) -> None:
         torch.mps.synchronize()
 
 
-def median_seconds(fn: Callable[[], object], device: torch.device, repeats: int = 5, warmup: int = 1,
-                   min_seconds: float = 0.0) -> float:
-    """The median wall time of `fn()` over `repeats` runs (more until `min_seconds` in all), after `warmup` runs."""
+def median_seconds(fn: Callable[[], object], device: torch.device, repeats: int = 5, min_seconds: float = 0.0) -> float:
+    """The median wall time of `fn()` over `repeats` runs (more until `min_seconds` in all), after one warm-up run."""
     if repeats < 1:
         raise ValueError(f"repeats must be at least 1, got {repeats}")
-    for _ in range(warmup):
-        fn()
+    fn()
     synchronize(device)
     times: list[float] = []
     while len(times) < repeats or sum(times) < min_seconds:

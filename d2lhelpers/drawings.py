@@ -1,5 +1,4 @@
-"""Figures of a convolution: where its window goes (a grid, or one axis as a strip), and one output value computed
-step by step (notebook 03; the geometry is `shapes.py`'s)."""
+"""Figures of a convolution (03): where its window goes (a grid, or one axis as a strip), one output value step by step."""
 
 from collections.abc import Sequence
 from itertools import product

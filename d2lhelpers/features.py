@@ -1,5 +1,4 @@
-"""Hand-crafted image features (Sobel, Gabor, HOG as scikit-image's but a batch at once), the classical pipeline on
-them, timed (features in, a scikit-learn classifier, accuracy out), the small CNN it faces (01; 06 uses the filters)."""
+"""Hand-crafted features (Sobel, Gabor, HOG batched), the timed classical pipeline on them, the small CNN it faces (01, 06)."""
 
 import math
 import time
@@ -174,5 +173,6 @@ def run_pipeline(name: str, classifier, train_x: np.ndarray, train_y: np.ndarray
 def result_from_record(record: Mapping[str, object]) -> PipelineResult:
     """A PipelineResult from one entry of a recorded benchmark (benchmarks/handcrafted.json)."""
     if missing := [f.name for f in fields(PipelineResult) if f.name not in record]:
-        raise ValueError(f"the recorded result lacks {missing}; re-run the benchmark: python benchmarks/handcrafted.py --svm-c C [--with-pixels], or --cnn-only")
+        raise ValueError(f"the recorded result lacks {missing}; re-run the benchmark: "
+                         "python benchmarks/handcrafted.py --svm-c C [--with-pixels], or --cnn-only")
     return PipelineResult(**{f.name: record[f.name] for f in fields(PipelineResult)})

@@ -1,5 +1,4 @@
-"""What this machine offers: the set-up check (00); its measured throughput, known GPUs' published peaks and the
-power arithmetic (02)."""
+"""What this machine offers: the set-up check (00); its throughput, known GPUs' published peaks, the power (02)."""
 
 import contextlib
 import importlib.metadata

@@ -1,8 +1,8 @@
-"""Looking inside a trained network (06): filter grids, feature maps, top-activating images, filter similarity; the
-layers of a flat nn.Sequential are named by kind and position: conv1..conv5, relu1.., pool1.., fc1..."""
+"""Looking inside a network (06): filters, feature maps, top images; layers named by kind and place: conv1, relu1, fc1..."""
 
 import math
 from collections.abc import Callable, Sequence
+from functools import partial
 
 import torch
 import torch.nn.functional as F
@@ -38,12 +38,10 @@ def capture_activations(net: nn.Sequential, x: torch.Tensor, layers: Sequence[st
     """The outputs of the named layers when `x` runs through `net` in eval mode (forward hooks, always removed)."""
     captured: dict[str, torch.Tensor] = {}
 
-    def recorder(name: str) -> Callable:
-        def hook(module: nn.Module, inputs: tuple, output: torch.Tensor) -> None:
-            captured[name] = output.detach().clone()  # ReLU(inplace=True) would overwrite a plain view
-        return hook
+    def record(name: str, module: nn.Module, inputs: tuple, output: torch.Tensor) -> None:
+        captured[name] = output.detach().clone()  # ReLU(inplace=True) would overwrite a plain view
 
-    handles = [get_layer(net, name).register_forward_hook(recorder(name)) for name in layers]
+    handles = [get_layer(net, name).register_forward_hook(partial(record, name)) for name in layers]
     was_training = net.training
     try:
         net.eval()

@@ -1,7 +1,4 @@
-"""The series' networks (the book's AlexNet, the 2012 one, LeNet, a small CNN) and, layer by layer, their parameters,
-multiply-adds and training memory (notebook 03)."""
-
-from __future__ import annotations
+"""The series' networks (the book's AlexNet, the 2012 one, LeNet, a small CNN); their parameters, multiply-adds, memory (03)."""
 
 import copy
 from collections import OrderedDict
@@ -21,8 +18,6 @@ class LocalResponseNorm(nn.LocalResponseNorm):
     """nn.LocalResponseNorm (same values, same name), its channel sum one matrix product: 60% of the time on a CPU."""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if x.dim() != 4:
-            return super().forward(x)
         channel = torch.arange(x.shape[1], device=x.device)
         # neighbours[c, d] = alpha/n when channel d is within size//2 of channel c (the window, clipped at the edges)
         neighbours = ((channel[:, None] - channel[None, :]).abs() <= self.size // 2).to(x.dtype) * (self.alpha / self.size)
@@ -158,15 +153,6 @@ def small_cnn(num_classes: int = 10, width: int = 32) -> nn.Sequential:
     )  # fmt: skip
 
 
-def check_input_size(net: nn.Module, image_size: int) -> None:
-    """A model that knows its input size (AlexNet) must have been built for the `image_size` it will train at."""
-    built_for = getattr(net, "image_size", None)
-    if built_for is not None and built_for != image_size:
-        raise ValueError(f"the model was built for {built_for}x{built_for} images but the settings train at "
-                         f"{image_size}x{image_size}: build it with alexnet(image_size={image_size}) "
-                         f"or train with image_size={built_for}")
-
-
 def count_parameters(module: nn.Module) -> int:
     """Number of trainable scalars in `module`."""
     return sum(p.numel() for p in module.parameters() if p.requires_grad)
@@ -190,11 +176,11 @@ def layer_costs(net: nn.Sequential, input_shape: tuple[int, ...]) -> pd.DataFram
     return pd.DataFrame(rows)
 
 
-def training_memory_bytes(num_parameters: int, optimizer: str = "SGD", bytes_per_value: int = 4) -> int:
-    """Bytes for the weights, their gradients and the optimizer's state (activations not included)."""
+def training_memory_bytes(num_parameters: int, optimizer: str = "SGD") -> int:
+    """Bytes for the float32 weights, their gradients and the optimizer's state (activations not included)."""
     if optimizer not in OPTIMIZER_STATE_COPIES:
         raise ValueError(f"unknown optimizer {optimizer!r}; choose one of {sorted(OPTIMIZER_STATE_COPIES)}")
-    return (2 + OPTIMIZER_STATE_COPIES[optimizer]) * num_parameters * bytes_per_value
+    return (2 + OPTIMIZER_STATE_COPIES[optimizer]) * num_parameters * 4
 
 
 def optimizer_state_bytes(optimizer: torch.optim.Optimizer, parameters: Iterable[nn.Parameter] | None = None) -> int:

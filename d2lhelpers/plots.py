@@ -1,5 +1,4 @@
-"""Figures readable when projected (every notebook sets matplotlib's font size to FONT), and tables: image grids (04),
-training curves and the confusion matrix (05), accuracy against time (01), thousands (03), runs and gradients (07)."""
+"""Figures readable on a slide (every notebook sets matplotlib's font size to FONT), tables with thousands (01, 03-05, 07)."""
 
 import math
 from collections.abc import Sequence
@@ -29,23 +28,21 @@ def with_thousands(table: pd.DataFrame) -> pd.DataFrame:
     return table.map(readable)
 
 
-def show_images(images: torch.Tensor, titles: Sequence[str] | None = None, ncols: int = 8, scale: float = 1.5,
-                suptitle: str | None = None) -> plt.Figure:
-    """A grid of grayscale images (N, H, W) or (N, 1, H, W), each with its title."""
+def show_images(images: torch.Tensor, titles: Sequence[str], ncols: int = 8, scale: float = 1.5, *,
+                suptitle: str) -> plt.Figure:
+    """A grid of grayscale images (N, H, W) or (N, 1, H, W), each with its title, under `suptitle`."""
     images = images.detach().float().cpu()
     images = images[:, 0] if images.dim() == 4 else images
     nrows = -(-len(images) // ncols)
-    title_lines = max((t.count("\n") + 1 for t in titles), default=0) if titles is not None else 0
-    height = nrows * (scale + 0.25 * title_lines) + (0.4 if suptitle else 0.0)  # room for titles, in inches
+    title_lines = max((t.count("\n") + 1 for t in titles), default=0)
+    height = nrows * (scale + 0.25 * title_lines) + 0.4  # room for the titles, in inches
     fig, axes = plt.subplots(nrows, ncols, figsize=(scale * ncols, height), squeeze=False, layout="tight")
     for i, ax in enumerate(axes.flat):
         ax.axis("off")
         if i < len(images):
             ax.imshow(images[i], cmap="gray")
-            if titles is not None:
-                ax.set_title(titles[i], fontsize=FONT)
-    if suptitle:
-        fig.suptitle(suptitle)
+            ax.set_title(titles[i], fontsize=FONT)
+    fig.suptitle(suptitle)
     return fig
 
 

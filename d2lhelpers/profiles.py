@@ -1,8 +1,5 @@
-"""Run profiles (ci, cpu, gpu): everything that differs between a CI check, a laptop and a GPU, in one object (00).
-
-A profile changes settings only, never the code path; its settings include the accuracy ranges its checks accept.
-`<name>-smoke` (D2L_PROFILE=gpu-smoke) runs a profile's code path on a few tiny batches.
-"""
+"""Run profiles (ci, cpu, gpu): the settings and accepted accuracies that differ between CI, a laptop and a GPU (00);
+a profile never changes the code path, and `<name>-smoke` runs that path on a few tiny batches."""
 
 from __future__ import annotations
 
@@ -166,10 +163,9 @@ def choose_profile(name: str | None = None) -> Profile:
     name = name or os.environ.get(PROFILE_ENV_VAR) or default_profile_name()
     base = name.strip().lower().removesuffix(SMOKE_SUFFIX)
     if base not in PROFILES:
-        raise ValueError(
-            f"unknown profile {name!r} (from ${PROFILE_ENV_VAR} or the argument); choose one of {', '.join(PROFILES)}, "
-            f"or one of them followed by {SMOKE_SUFFIX} for its code path on a few tiny batches"
-        )
+        raise ValueError(f"unknown profile {name!r} (from ${PROFILE_ENV_VAR} or the argument); choose one of "
+                         f"{', '.join(PROFILES)}, or one of them followed by {SMOKE_SUFFIX} for its code path on a few "
+                         "tiny batches")
     return PROFILES[base].scaled_down() if name.strip().lower().endswith(SMOKE_SUFFIX) else PROFILES[base]
 
 

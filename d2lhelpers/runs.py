@@ -38,14 +38,11 @@ class Plan:
     def steps(self) -> int:
         return self.settings.total_steps(self.n_train)
 
-    def seconds_for(self, steps: int) -> float:
-        """The time of `steps` training steps plus one evaluation after each epoch they start."""
-        evaluations = math.ceil(steps / math.ceil(self.n_train / self.settings.batch_size))
-        return steps * self.seconds_per_step + evaluations * self.seconds_per_evaluation
-
     @property
     def estimated_seconds(self) -> float:
-        return self.seconds_for(self.steps)
+        """The time of the steps plus one evaluation after each epoch they start."""
+        evaluations = math.ceil(self.steps / math.ceil(self.n_train / self.settings.batch_size))
+        return self.steps * self.seconds_per_step + evaluations * self.seconds_per_evaluation
 
     def describe(self) -> str:
         """One line: the steps, the epochs they make, the estimated time here, and what limited them."""
@@ -136,13 +133,12 @@ def run_name(profile: Profile) -> str:
     return f"alexnet-{profile.name}"
 
 
-def train_and_save(net: nn.Module, settings: TrainSettings, device: torch.device, name: str, data=None,
+def train_and_save(net: nn.Module, settings: TrainSettings, device: torch.device, name: str, data,
                    precision: Precision | str | None = None, on_epoch_end: Callable[[History], None] | None = None,
                    extra: dict | None = None) -> History:
     """Train with a checkpoint in results/<name>/, keeping conv1 at a few steps; save the run there. A run its time
     budget limits is planned again after its first epoch, at that epoch's speed."""
     folder = results_folder(name)
-    data = data if data is not None else load_fashion_mnist()
     n_train = settings.train_examples or len(data.train_images)
     snapshots = conv1_snapshots(net, settings, n_train)
     budget_limited = settings.max_steps is not None and settings.time_budget_s is not None

@@ -1,5 +1,4 @@
-"""Output sizes of convolution and pooling layers, computed without running them, and where a window goes along one
-axis of its padded input: cell 0 is the first padding cell, the input's own are p .. p + n - 1 (notebook 03)."""
+"""Output sizes of convolution and pooling, and where a window goes along one padded axis: input cells p .. p + n - 1 (03)."""
 
 from collections.abc import Iterable, Sequence
 from itertools import groupby

@@ -1,7 +1,5 @@
 """The training loop (05): a step, an epoch, evaluation, and `train`, which checkpoints, resumes and follows a plan."""
 
-from __future__ import annotations
-
 import math
 import os
 import time
@@ -20,7 +18,6 @@ from d2lhelpers.checkpoints import (FilterSnapshots, TrainingError, load_checkpo
 from d2lhelpers.data import display_path
 from d2lhelpers.devices import (Precision, as_precision, autocast, choose_precision, forward_loss, is_out_of_memory,
                                 make_scaler, memory_format, prepare_model, to_device)
-from d2lhelpers.models import check_input_size
 
 OPTIMIZERS = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam}
 WINDOW_STEPS = 20  # the training error is also recorded over each block of this many steps, or to the epoch's end (07)
@@ -178,7 +175,10 @@ def train(net: nn.Module, data, settings: TrainSettings, device: torch.device, c
     """Train `net` on `data`, evaluating after every epoch; resume and write `checkpoint` if given. Ctrl-C returns the
     history so far; running out of memory raises a TrainingError. After a whole first epoch, `replan(seconds per step,
     seconds per evaluation)` returns the plan (runs.Plan) that the rest of the run follows."""
-    check_input_size(net, settings.image_size)
+    size, built_for = settings.image_size, getattr(net, "image_size", settings.image_size)  # AlexNet knows its size
+    if built_for != size:
+        raise ValueError(f"the model was built for {built_for}x{built_for} images but the settings train at {size}x{size}: "
+                         f"build it with alexnet(image_size={size}) or train with image_size={built_for}")
     n_train = settings.train_examples or len(data.train_images)
     n_test = settings.test_examples or len(data.test_images)
     per_epoch, planned = math.ceil(n_train / settings.batch_size), settings.epochs_to_run(n_train)

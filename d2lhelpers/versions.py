@@ -1,5 +1,4 @@
-"""The book's d2l version and the floors the code needs (notebook 00); pyproject.toml, environment.yml, the README,
-./course and the Colab cell repeat them, and test_packaging.py checks that they agree."""
+"""The book's d2l version and the floors the code needs (00); test_packaging.py checks that the repository agrees."""
 
 from __future__ import annotations
 

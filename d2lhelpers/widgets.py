@@ -1,5 +1,4 @@
-"""Interactive figures that keep their drawing in their cell and, where no kernel renders them, show a sentence in
-place of their repr (03, 06); ipywidgets is imported only when needed."""
+"""Interactive figures drawn in place, a sentence in place of their repr where no kernel renders them (03, 06)."""
 
 import html
 from collections.abc import Callable, Sequence

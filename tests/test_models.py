@@ -200,7 +200,7 @@ def test_alexnet_costs_table():
 
 def test_training_memory():
     assert training_memory_bytes(1000) == 8000
-    assert training_memory_bytes(1000, "Adam", bytes_per_value=2) == 8000
+    assert training_memory_bytes(1000, "Adam") == 16000
     with pytest.raises(ValueError, match="unknown optimizer"):
         training_memory_bytes(10, "RMSprop")
 

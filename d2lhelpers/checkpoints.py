@@ -4,7 +4,7 @@ import json
 import math
 import os
 from collections.abc import Iterable
-from dataclasses import asdict
+from dataclasses import asdict, fields
 from pathlib import Path
 
 import torch
@@ -19,8 +19,10 @@ class TrainingError(RuntimeError):
 
 
 def changed_settings(saved: dict, settings) -> dict[str, tuple]:
-    """{name: (saved, now)} for every one of `settings` (TrainSettings) that differs from a saved run's."""
+    """{name: (saved, now)} for every one of `settings` (TrainSettings) that differs from a saved run's; a setting
+    the saved run does not name is at its default, which keeps what the run did before the setting existed."""
     now = asdict(settings)
+    saved = {f.name: f.default for f in fields(settings)} | saved
     return {k: (saved.get(k), now.get(k)) for k in sorted(now.keys() | saved.keys()) if saved.get(k) != now.get(k)}
 
 

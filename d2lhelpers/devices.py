@@ -188,12 +188,12 @@ def is_missing_kernel(error: BaseException) -> bool:
         isinstance(error, RuntimeError) and ("not implemented for" in str(error) or "Could not run" in str(error)))
 
 
-def forward_loss(net: nn.Module, x: torch.Tensor, y: torch.Tensor,
-                 precision: Precision | str) -> tuple[torch.Tensor, torch.Tensor]:
+def forward_loss(net: nn.Module, x: torch.Tensor, y: torch.Tensor, precision: Precision | str,
+                 label_smoothing: float = 0.0) -> tuple[torch.Tensor, torch.Tensor]:
     """The forward pass and its cross-entropy loss in the precision's autocast: (loss, logits)."""
     with autocast(x.device, precision):
         logits = net(memory_format(x))
-        return F.cross_entropy(logits, y), logits
+        return F.cross_entropy(logits, y, label_smoothing=label_smoothing), logits
 
 
 def cpu_bf16_speedup(net: nn.Module, image_size: int, batch_size: int) -> float | None:

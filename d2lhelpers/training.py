@@ -34,6 +34,7 @@ class TrainSettings:
     momentum: float = 0.0  # SGD only; the paper used 0.9
     weight_decay: float = 0.0  # the paper used 5e-4
     schedule: str = "constant"  # "constant" (the book's) or "cosine": lr decays to 0 over the run
+    label_smoothing: float = 0.0  # the training loss's targets give this much probability to the ten classes evenly
     train_examples: int | None = None  # None: all
     test_examples: int | None = None
     augment: bool = False
@@ -46,6 +47,8 @@ class TrainSettings:
             raise ValueError(f"unknown optimizer {self.optimizer!r}: choose 'sgd' or 'adam'")
         if self.schedule not in ("constant", "cosine"):
             raise ValueError(f"unknown schedule {self.schedule!r}: choose 'constant' or 'cosine'")
+        if not 0 <= self.label_smoothing < 1:
+            raise ValueError(f"label_smoothing is a share of the targets' probability in [0, 1), got {self.label_smoothing}")
         for name in ("image_size", "epochs", "batch_size", "lr", "time_budget_s", "max_steps"):
             if (value := getattr(self, name)) is not None and value <= 0:
                 raise ValueError(f"{name} must be positive{' (or None)' if name in ('time_budget_s', 'max_steps') else ''}, "
@@ -102,9 +105,10 @@ def set_learning_rate(optimizer: torch.optim.Optimizer, lr: float) -> None:
 
 
 def train_step(net: nn.Module, optimizer: torch.optim.Optimizer, x: torch.Tensor, y: torch.Tensor,
-               precision: Precision | str, scaler: torch.amp.GradScaler | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+               precision: Precision | str, scaler: torch.amp.GradScaler | None = None,
+               label_smoothing: float = 0.0) -> tuple[torch.Tensor, torch.Tensor]:
     """One optimizer step on a batch (skipped by an fp16 `scaler` on overflow): the detached loss and logits."""
-    loss, logits = forward_loss(net, x, y, precision)
+    loss, logits = forward_loss(net, x, y, precision, label_smoothing)
     optimizer.zero_grad(set_to_none=True)
     if scaler is None:
         loss.backward()
@@ -133,7 +137,7 @@ def train_one_epoch(net: nn.Module, optimizer: torch.optim.Optimizer, scaler: to
                     leave=False, disable=bool(os.environ.get("TQDM_DISABLE")))  # tqdm.notebook ignores its own variable
     for step, (x, y) in enumerate(progress, start=done + 1):
         set_learning_rate(optimizer, learning_rate(settings, step - 1, total_steps))
-        loss, logits = train_step(net, optimizer, x, y, precision, scaler)
+        loss, logits = train_step(net, optimizer, x, y, precision, scaler, settings.label_smoothing)
         if on_step is not None:
             on_step(step)
         total_loss += loss.float() * len(y)

@@ -1,5 +1,7 @@
 """What a run saves (checkpoints.py): checkpoints, the one record format, and conv1's filters kept during a run."""
 
+from dataclasses import asdict, replace
+
 import pytest
 import torch
 from torch import nn
@@ -38,6 +40,12 @@ def test_a_record_is_read_back_only_with_the_settings_it_was_made_with(tmp_path)
     assert load_record(tmp_path / "runs" / "r.json", longer) is None, "another run's record is not reused"
     assert changed_settings(record["settings"], longer) == {"epochs": (2, 3)}
     assert load_record(tmp_path / "missing.json") is None
+
+
+def test_a_setting_a_saved_run_does_not_name_is_at_its_default():
+    saved = {k: v for k, v in asdict(SETTINGS).items() if k != "label_smoothing"}
+    assert changed_settings(saved, SETTINGS) == {}
+    assert changed_settings(saved, replace(SETTINGS, label_smoothing=0.1)) == {"label_smoothing": (0.0, 0.1)}
 
 
 def test_checkpoint_from_another_architecture_names_the_mismatch(tmp_path):

@@ -31,13 +31,18 @@ def gpu_recipe(tool):
     return tool.DOCUMENT, tool.SECTION, tool.section_text(json.loads(tool.RESULTS.read_text()), inputs)
 
 
+def recipe(tool):
+    return tool.DOCUMENT, tool.SECTION, tool.section_text(json.loads(tool.RESULTS.read_text()))
+
+
 @pytest.mark.parametrize("script, written", [
     ("tools/sync_navigation.py", series_map),
     ("benchmarks/pipeline.py", benchmark),
     ("tools/hardware_table.py", hardware),
     ("tools/gpu_check.py", gpu_check),
     ("benchmarks/gpu_recipe.py", gpu_recipe),
-], ids=["series-map", "benchmark", "hardware", "gpu-check", "gpu-recipe"])
+    ("benchmarks/recipe.py", recipe),
+], ids=["series-map", "benchmark", "hardware", "gpu-check", "gpu-recipe", "recipe"])
 def test_every_generated_section_is_what_its_tool_writes(script, written):
     document, name, body = written(load_script(script))
     assert sections.section(document.read_text(encoding="utf-8"), name) == body, (

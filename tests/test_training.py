@@ -1,5 +1,7 @@
 """The training loop on tiny synthetic data: it learns, resumes exactly, and fails clearly."""
 
+from dataclasses import replace
+
 import pytest
 import torch
 from torch import nn
@@ -44,6 +46,14 @@ def test_the_test_loss_is_the_cross_entropy_on_the_test_images():
     with torch.no_grad():
         expected = nn.functional.cross_entropy(net(to_model_input(data.test_images, 65)), data.test_labels).item()
     assert history.last("test_loss") == pytest.approx(expected, rel=1e-4)
+
+
+def test_label_smoothing_reaches_the_training_loss():
+    plain = train(small_net(), tiny_data(), SMALL, CPU, precision="fp32")
+    smoothed = train(small_net(), tiny_data(), replace(SMALL, label_smoothing=0.2), CPU, precision="fp32")
+    # both learn the two classes; smoothed targets (0.9, 0.1) keep the training loss of a confident network higher
+    assert plain.last("test_acc") > 0.9 and smoothed.last("test_acc") > 0.9
+    assert smoothed.last("train_loss") > plain.last("train_loss") + 0.05
 
 
 def test_resuming_gives_the_same_run_as_no_interruption(tmp_path):
@@ -108,7 +118,8 @@ def test_resuming_with_other_settings_is_refused(tmp_path):
 @pytest.mark.parametrize("bad, message", [({"optimizer": "rmsprop"}, "choose 'sgd' or 'adam'"),
                                           ({"schedule": "step"}, "choose 'constant' or 'cosine'"),
                                           ({"batch_size": 0}, "batch_size must be positive"),
-                                          ({"lr": 0.0}, "lr must be positive")])
+                                          ({"lr": 0.0}, "lr must be positive"),
+                                          ({"label_smoothing": 1.0}, r"label_smoothing .* in \[0, 1\)")])
 def test_settings_refuse_nonsense(bad, message):
     with pytest.raises(ValueError, match=message):
         TrainSettings(**bad)

@@ -2,7 +2,8 @@
 `<!-- name:end -->`, written by a tool and compared with the tool's output by a test.
 
 Who writes which: README.md's series-map (tools/sync_navigation.py); CONTRIBUTING.md's benchmark
-(benchmarks/pipeline.py), hardware (tools/hardware_table.py) and gpu-check (tools/gpu_check.py).
+(benchmarks/pipeline.py), hardware (tools/hardware_table.py), gpu-check (tools/gpu_check.py), gpu-recipe
+(benchmarks/gpu_recipe.py) and recipe (benchmarks/recipe.py).
 """
 
 from __future__ import annotations

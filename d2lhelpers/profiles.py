@@ -175,6 +175,8 @@ def profiles_table() -> list[dict[str, object]]:
     for profile in PROFILES.values():
         settings = asdict(profile.training)
         del settings["max_steps"]  # set by the plan (runs.plan_training), never by a profile
+        if not settings["label_smoothing"]:  # no profile smooths its labels (benchmarks/recipe.py measured it)
+            del settings["label_smoothing"]
         for key in ("train_examples", "test_examples"):
             settings[key] = settings[key] or "all"
         start = "Xavier (the book's)" if profile.start == "xavier" else f"conv1 N(0, {profile.start})"

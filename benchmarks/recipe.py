@@ -21,11 +21,10 @@ import argparse
 import datetime
 import json
 import statistics
+import sys
 from dataclasses import asdict, replace
 from functools import partial
 from pathlib import Path
-
-import sys
 
 import torch
 
@@ -37,10 +36,10 @@ from d2lhelpers.runs import initial_alexnet, plan_steps, plan_training
 from d2lhelpers.training import History, TrainSettings, train
 from d2lhelpers.verdicts import verdict
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))  # tools/markdown_sections.py
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tools"))  # tools/markdown_sections.py
 from markdown_sections import write_section  # noqa: E402
 
-ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "recipe.json"
 DOCUMENT = ROOT / "CONTRIBUTING.md"
 SECTION = "recipe"  # CONTRIBUTING.md: <!-- recipe:start --> ... <!-- recipe:end -->
@@ -52,17 +51,16 @@ def option_settings(base: TrainSettings, option: str, seed: int, budget_s: float
     return replace(base, **OPTIONS[option], seed=seed, time_budget_s=budget_s)
 
 
-def run_one(settings: TrainSettings, seed: int, data, device: torch.device) -> dict[str, object]:
-    """Train the profile's AlexNet drawn from `seed` as notebook 05 does: planned, re-planned after epoch 1."""
-    profile = choose_profile("cpu")
-    net = initial_alexnet(profile, seed=seed)
+def run_one(settings: TrainSettings, data, device: torch.device) -> dict[str, object]:
+    """Train the profile's AlexNet from the settings' seed as notebook 05 does: planned, re-planned after epoch 1."""
+    net = initial_alexnet(choose_profile("cpu"), seed=settings.seed)
     precision = choose_precision(net, settings.image_size, device, settings.batch_size)
     plan = plan_training(net, data, settings, device, precision)
     n_train = settings.train_examples or len(data.train_images)
     history = train(net, data, plan.settings, device, precision=precision,
                     replan=partial(plan_steps, settings, n_train) if plan.settings.max_steps else None)
     estimate = history.replanned.get("estimated_s", plan.estimated_seconds)
-    return {"seed": seed, "test_acc": history.last("test_acc"), "test_loss": history.last("test_loss"),
+    return {"seed": settings.seed, "test_acc": history.last("test_acc"), "test_loss": history.last("test_loss"),
             "steps": sum(e["steps"] for e in history.epochs), "seconds": history.last("elapsed_s"),
             "estimated_s": estimate, "precision": precision.name,
             "epochs": [{k: e[k] for k in ("steps", "train_loss", "test_acc", "test_loss", "elapsed_s")}
@@ -120,7 +118,7 @@ def main() -> None:
                 if any(r["seed"] == seed for r in saved["runs"].get(option, [])):
                     continue
                 print(f"{option}, seed {seed} ...", flush=True)
-                run = run_one(option_settings(base, option, seed, args.budget), seed, data, device)
+                run = run_one(option_settings(base, option, seed, args.budget), data, device)
                 print(f"  test accuracy {run['test_acc']:.4f} after {run['steps']} steps, {run['seconds']:.0f} s",
                       flush=True)
                 saved["runs"].setdefault(option, []).append(run)

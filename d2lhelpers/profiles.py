@@ -177,8 +177,8 @@ def profiles_table() -> list[dict[str, object]]:
         del settings["max_steps"]  # set by the plan (runs.plan_training), never by a profile
         if not settings["label_smoothing"]:  # no profile smooths its labels (benchmarks/recipe.py measured it)
             del settings["label_smoothing"]
-        for key in ("train_examples", "test_examples"):
-            settings[key] = settings[key] or "all"
+        for key, unset in (("train_examples", "all"), ("test_examples", "all"), ("time_budget_s", "none")):
+            settings[key] = settings[key] or unset
         start = "Xavier (the book's)" if profile.start == "xavier" else f"conv1 N(0, {profile.start})"
         rows.append({"name": profile.name, "purpose": profile.purpose, "start": start, **settings})
     return rows

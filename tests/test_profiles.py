@@ -47,7 +47,11 @@ def test_unknown_profile(monkeypatch):
 def test_every_profile_is_listed_for_display():
     from d2lhelpers.profiles import profiles_table
 
-    assert [row["name"] for row in profiles_table()] == list(PROFILES) == ["ci", "cpu", "gpu"]
+    rows = profiles_table()
+    assert [row["name"] for row in rows] == list(PROFILES) == ["ci", "cpu", "gpu"]
+    budgets = [row["time_budget_s"] for row in rows]
+    assert budgets == [PROFILES[row["name"]].training.time_budget_s or "none" for row in rows]
+    assert "none" in budgets  # a profile without a budget says so, where a table would show NaN
 
 
 @pytest.mark.parametrize("name", list(PROFILES))

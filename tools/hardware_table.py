@@ -26,7 +26,7 @@ PROFILE_NAMES = tuple(PROFILES)
 
 def records() -> dict[str, dict]:
     """The recorded runs, by label: a profile's name (`series-cpu.json`), or the name and the kind of machine it
-    was recorded on (`series-cpu-avx2.json`, written by `run_series.py --record-as avx2`)."""
+    was recorded on (`series-cpu-avx512.json`, written by `run_series.py --record-as avx512`)."""
     found = {}
     for name in PROFILE_NAMES:
         paths = [ROOT / "benchmarks" / f"series-{name}.json"]

@@ -6,7 +6,7 @@ Maintainers refresh the committed outputs with `./course run --in-place` (after 
 or the helpers it imports). `--record` also writes the wall times to benchmarks/series-<profile>.json
 (replacing the rows of the notebooks that ran), from which tools/hardware_table.py builds CONTRIBUTING.md's
 hardware table: use it on a fresh run (no saved results), so that the times include the training.
-`--record-as avx2` writes benchmarks/series-<profile>-avx2.json instead: a second kind of machine, its own row.
+`--record-as avx512` writes benchmarks/series-<profile>-avx512.json instead: a second kind of machine, its own row.
 """
 
 from __future__ import annotations
@@ -106,8 +106,8 @@ def main() -> int:
     parser.add_argument("--in-place", action="store_true", help="also write the outputs into notebooks/ when a run succeeds")
     parser.add_argument("--record", action="store_true", help="write the wall times to benchmarks/series-<profile>.json")
     parser.add_argument("--record-as", metavar="KIND", type=record_label,
-                        help="with --record: write benchmarks/series-<profile>-KIND.json instead (e.g. avx2: a second "
-                             "kind of machine, a row of its own in CONTRIBUTING.md's hardware table)")
+                        help="with --record: write benchmarks/series-<profile>-KIND.json instead (e.g. avx512: a "
+                             "second kind of machine, a row of its own in CONTRIBUTING.md's hardware table)")
     args = parser.parse_args()
     if args.record_as and not args.record:
         parser.error("--record-as names a record: use it with --record")

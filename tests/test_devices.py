@@ -57,8 +57,6 @@ def test_median_seconds_takes_the_median_after_the_warm_up(monkeypatch):
     calls = []
     assert devices.median_seconds(lambda: calls.append(1), torch.device("cpu"), repeats=3) == 2.0
     assert len(calls) == 4  # one untimed warm-up call, then the three timed ones
-    with pytest.raises(ValueError, match="repeats must be at least 1"):
-        devices.median_seconds(lambda: None, torch.device("cpu"), repeats=0)
 
 
 @pytest.mark.parametrize("level, native, cap, kind", [
@@ -150,11 +148,9 @@ def test_other_errors_in_the_probe_are_not_hidden(monkeypatch, error):
         probe_with(monkeypatch, error)
 
 
-def test_unknown_names_and_missing_capability_are_refused():
+def test_unknown_precision_names_are_refused():
     with pytest.raises(ValueError, match="unknown precision 'fp8'"):
         Precision("fp8")
-    with pytest.raises(ValueError, match="compute capability"):
-        decide_precision("cuda")
 
 
 def test_autocast_and_scaler_follow_the_precision():

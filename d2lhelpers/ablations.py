@@ -49,8 +49,6 @@ def train_variant(name: str, net: nn.Module, data, settings: TrainSettings, devi
     """One variant trained, or its record results/<run>/<name>.json reused: history, accuracies, top class's share."""
     folder = results_folder(run)
     record, checkpoint = load_record(folder / f"{name}.json", settings), folder / f"{name}.pt"
-    if record is not None and "test_loss" not in record["history"]["epochs"][-1]:
-        record = None  # a record without the test loss cannot answer what the notebooks ask: trained again
     if record is not None:
         history = History(**record["history"])
     else:

@@ -147,8 +147,6 @@ def decide_precision(device_type: str, capability: tuple[int, int] | None = None
                      cpu_bf16_speedup: float | None = None, cpu_native_bf16: bool | None = None) -> Precision:
     """The rule, from a CUDA GPU's compute capability, or a CPU's native bf16 and measured bf16 speed-up."""
     if device_type == "cuda":
-        if capability is None:
-            raise ValueError("a CUDA device needs its compute capability, e.g. (7, 5)")
         major, minor = capability
         if major >= 8:
             return Precision("bf16", f"compute capability {major}.{minor} has bf16 tensor cores")

@@ -133,17 +133,6 @@ def linear_classifier() -> LogisticRegression:
     return LogisticRegression(C=1.0, max_iter=1000, tol=1e-3)
 
 
-def rbf_kernel(x: np.ndarray, train_x: np.ndarray) -> np.ndarray:
-    """SVC's RBF kernel, gamma "scale" (from `train_x`), of each vector of `x` with each training vector: one float32
-    matrix product, in float64 for SVC(kernel="precomputed"), where it serves every C; len(x) x len(train_x)."""
-    if np.ndim(x) != 2 or np.ndim(train_x) != 2 or np.shape(x)[1] != np.shape(train_x)[1]:
-        raise ValueError(f"rbf_kernel needs two 2-D arrays (examples, features) with as many features, got shapes "
-                         f"{np.shape(x)} and {np.shape(train_x)}")
-    distances = torch.cdist(torch.tensor(x, dtype=torch.float32), torch.tensor(train_x, dtype=torch.float32))
-    gamma = 1 / (np.shape(train_x)[1] * np.var(train_x, dtype=np.float64))
-    return distances.square_().mul_(-float(gamma)).exp_().double().numpy()
-
-
 def _as_features(x: np.ndarray, y: np.ndarray, name: str) -> tuple[np.ndarray, np.ndarray]:
     x, y = np.asarray(x), np.asarray(y)
     if x.ndim != 2:

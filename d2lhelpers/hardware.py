@@ -1,4 +1,4 @@
-"""What this machine offers: the set-up check (00); its throughput, known GPUs' published peaks, the power (02)."""
+"""What this machine offers: the set-up check (00); its throughput, and the power many slow cores draw (02)."""
 
 import contextlib
 import importlib.metadata
@@ -13,14 +13,6 @@ from d2lhelpers.data import FashionMNISTError, default_results_dir, display_path
 from d2lhelpers.devices import Precision, best_device, cpu_kind, median_seconds
 from d2lhelpers.models import layer_costs
 from d2lhelpers.training import train_step
-
-# Dense peak TFLOP/s as the vendors publish them; a device matches the first key its name contains (H100: SXM).
-PUBLISHED_PEAKS_TFLOPS: dict[str, dict[str, float]] = {
-    "GTX 580": {"fp32": 1.58},
-    "V100": {"fp32": 15.7},
-    "H100 PCIE": {"fp32": 51.0, "tf32": 378.0, "bf16": 756.0},
-    "H100": {"fp32": 66.9, "tf32": 494.7, "bf16": 989.4},
-}
 
 
 def _version(package: str) -> str:
@@ -59,12 +51,6 @@ def environment_report() -> dict[str, str]:
             "CPU cores": str(os.cpu_count()), "torch": torch.__version__, "torchvision": _version("torchvision"),
             "d2l": _version("d2l"), "accelerator": accelerator_description(), "device used": str(best_device()),
             "Fashion-MNIST": data, "results folder": display_path(default_results_dir())}
-
-
-def published_peak(device_name: str, precision: str) -> float | None:
-    """The published peak TFLOP/s of a known device (by its torch.cuda name), or None when unknown."""
-    key = next((key for key in PUBLISHED_PEAKS_TFLOPS if key in device_name.upper()), None)
-    return PUBLISHED_PEAKS_TFLOPS[key].get(precision) if key else None
 
 
 def matmul_tflops(device: torch.device, n: int = 2048, dtype: torch.dtype = torch.float32, repeats: int = 5) -> float:

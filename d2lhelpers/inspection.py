@@ -102,14 +102,6 @@ def filter_similarity(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return F.normalize(a, dim=1, eps=1e-12) @ F.normalize(b, dim=1, eps=1e-12).T
 
 
-def best_matches(reference: dict[str, torch.Tensor], candidates: torch.Tensor) -> list[dict[str, object]]:
-    """For each named reference filter, the candidate (N, k, k) most similar to it, allowing for sign."""
-    similarity = filter_similarity(torch.stack(list(reference.values())), candidates)
-    best = similarity.abs().max(dim=1)
-    return [{"reference": name, "index": int(i), "similarity": float(v), "sign": 1 if similarity[row, i] > 0 else -1}
-            for row, (name, v, i) in enumerate(zip(reference, best.values, best.indices))]
-
-
 def _as_kernels(weights: torch.Tensor) -> torch.Tensor:
     """Filters as a float (K, C, k, k) tensor on the CPU; (K, k, k) gains a channel axis."""
     w = weights.detach().float().cpu()

@@ -2,7 +2,6 @@
 
 import copy
 from collections import OrderedDict
-from collections.abc import Iterable
 
 import pandas as pd
 import torch
@@ -181,13 +180,6 @@ def training_memory_bytes(num_parameters: int, optimizer: str = "SGD") -> int:
     if optimizer not in OPTIMIZER_STATE_COPIES:
         raise ValueError(f"unknown optimizer {optimizer!r}; choose one of {sorted(OPTIMIZER_STATE_COPIES)}")
     return (2 + OPTIMIZER_STATE_COPIES[optimizer]) * num_parameters * 4
-
-
-def optimizer_state_bytes(optimizer: torch.optim.Optimizer, parameters: Iterable[nn.Parameter] | None = None) -> int:
-    """Bytes of the optimizer's state (of `parameters`' state if given); there is none before the first step."""
-    wanted = None if parameters is None else {id(p) for p in parameters}
-    return sum(value.nbytes for parameter, state in optimizer.state.items() if wanted is None or id(parameter) in wanted
-               for value in state.values() if isinstance(value, torch.Tensor))
 
 
 def saved_for_backward(net: nn.Sequential, x: torch.Tensor) -> pd.DataFrame:

@@ -23,16 +23,10 @@ def failure(summary: dict[str, object]) -> str | None:
     return None
 
 
-def shared_seeds(*summaries: dict[str, object]) -> list[int]:
-    """The seeds every seeded summary has, in the first one's order: what a verdict compares on."""
-    seeds = [[run["seed"] for run in summary["runs"]] for summary in summaries]
-    return [seed for seed in seeds[0] if all(seed in other for other in seeds[1:])]
-
-
 def paired_values(changed: dict[str, object], reference: dict[str, object], key: str) -> tuple[list[float], list[float]]:
-    """The per-seed values of `key` of two seeded summaries, on their `shared_seeds`."""
+    """The per-seed values of `key` of two seeded summaries, on the seeds both have, in `changed`'s order."""
     by_seed = [{run["seed"]: float(run[key]) for run in summary["runs"]} for summary in (changed, reference)]
-    seeds = shared_seeds(changed, reference)
+    seeds = [seed for seed in by_seed[0] if seed in by_seed[1]]
     return [by_seed[0][s] for s in seeds], [by_seed[1][s] for s in seeds]
 
 

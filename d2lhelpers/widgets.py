@@ -13,16 +13,6 @@ def note_for(controls: str) -> str:
     return f"Interactive: run this cell to move the {controls}; the figure below shows the same idea."
 
 
-def widget_bundle(widget: Any, note: str) -> dict[str, Any]:
-    """The widget's live view, with `note` as its plain text and HTML (what is shown where no kernel renders it)."""
-    if not note.strip():
-        raise ValueError("note is empty: say what the widget does and that running the cell brings it to life")
-    view = (getattr(widget, "_repr_mimebundle_", lambda: None)() or {}).get(VIEW)
-    if view is None:
-        raise TypeError(f"{type(widget).__name__} has no widget view: pass an ipywidgets widget, e.g. a VBox")
-    return {VIEW: view, "text/plain": note, "text/html": f"<p><em>{html.escape(note)}</em></p>"}
-
-
 def captured_outputs(function: Callable[..., Any], **kwargs: Any) -> tuple[dict[str, Any], ...]:
     """What `function(**kwargs)` prints and displays, as notebook outputs; the figures it drew are closed."""
     import matplotlib.pyplot as plt
@@ -57,5 +47,6 @@ def interact_in_place(function: Callable[..., Any], controls: dict[str, Any], no
         control.observe(redraw, names="value")
     redraw()
     box = widgets.VBox([*above, *controls.values(), widgets.HTML(f"<small>{html.escape(RUN_AGAIN)}</small>"), output])
-    display(widget_bundle(box, note), raw=True)
+    view = box._repr_mimebundle_()[VIEW]  # live where a kernel is; the note is what shows where none renders it
+    display({VIEW: view, "text/plain": note, "text/html": f"<p><em>{html.escape(note)}</em></p>"}, raw=True)
     return box

@@ -1,7 +1,6 @@
 """Notebook 07's experiment helpers: initialisations, gradient norms, the model variants."""
 
 import dataclasses
-import json
 import statistics
 
 import pytest
@@ -200,21 +199,3 @@ def test_the_training_error_is_recorded_per_block_of_steps(tmp_path, monkeypatch
     assert all(0 <= error <= 1 for _, error in blocks) and blocks[-1][1] < blocks[0][1], "the error falls as it learns"
     steps = steps_to_error(result["history"], 0.25)
     assert steps is not None and steps in [step for step, error in blocks if error <= 0.25]
-
-
-def test_a_record_without_the_test_loss_is_trained_again(tmp_path, monkeypatch):
-    monkeypatch.setenv("D2L_RESULTS_DIR", str(tmp_path))
-    settings = TrainSettings(image_size=28, epochs=1, batch_size=32, optimizer="sgd", lr=0.05)
-
-    def make() -> nn.Module:
-        torch.manual_seed(0)
-        return nn.Sequential(nn.Flatten(), nn.Linear(28 * 28, 2))
-
-    first = train_variant("v", make(), corner_data(), settings, torch.device("cpu"), "r", "fp32")
-    path = tmp_path / "r" / "v.json"
-    record = json.loads(path.read_text())
-    del record["history"]["epochs"][-1]["test_loss"]
-    path.write_text(json.dumps(record))
-    again = train_variant("v", make(), corner_data(), settings, torch.device("cpu"), "r", "fp32")
-    assert again["test_loss"] == pytest.approx(first["test_loss"]), "trained again, the same run measures the same loss"
-    assert "test_loss" in json.loads(path.read_text())["history"]["epochs"][-1], "and its new record holds it"

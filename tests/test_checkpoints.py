@@ -1,7 +1,5 @@
 """What a run saves (checkpoints.py): checkpoints, the one record format, and conv1's filters kept during a run."""
 
-from dataclasses import asdict, replace
-
 import pytest
 import torch
 from torch import nn
@@ -42,12 +40,6 @@ def test_a_record_is_read_back_only_with_the_settings_it_was_made_with(tmp_path)
     assert load_record(tmp_path / "missing.json") is None
 
 
-def test_a_setting_a_saved_run_does_not_name_is_at_its_default():
-    saved = {k: v for k, v in asdict(SETTINGS).items() if k != "label_smoothing"}
-    assert changed_settings(saved, SETTINGS) == {}
-    assert changed_settings(saved, replace(SETTINGS, label_smoothing=0.1)) == {"label_smoothing": (0.0, 0.1)}
-
-
 def test_checkpoint_from_another_architecture_names_the_mismatch(tmp_path):
     path = tmp_path / "small.pt"
     net = alexnet(image_size=65)
@@ -80,8 +72,6 @@ def test_steps_are_early_ones_epoch_ends_and_the_last():
     assert snapshot_steps(469, 571) == (5, 20, 60, 150, 469, 571)
     assert snapshot_steps(100, 300) == (5, 20, 60, 100, 200, 300)  # 150 is past the first epoch
     assert snapshot_steps(4, 3) == (3,)  # a run shorter than an epoch: its last step only
-    with pytest.raises(ValueError, match="positive"):
-        snapshot_steps(0, 10)
 
 
 def test_a_snapshot_is_a_copy_taken_at_its_step():
@@ -93,8 +83,6 @@ def test_a_snapshot_is_a_copy_taken_at_its_step():
     with torch.no_grad():
         net[0].weight.add_(1.0)
     assert torch.equal(snapshots.frames[2] + 1.0, net[0].weight.detach())
-    with pytest.raises(ValueError, match="conv1"):
-        FilterSnapshots(net, "conv1", ()).load_state_dict({"layer": "conv2", "frames": {}})
 
 
 def test_train_keeps_the_filters_at_the_steps_and_in_the_checkpoint(tmp_path, tiny_data):

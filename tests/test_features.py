@@ -1,5 +1,5 @@
-"""Hand-crafted features (Sobel and Gabor responses, HOG against scikit-image), the timed classical pipeline and
-its precomputed RBF kernel, end to end on a tiny data set; the benchmark's small CNN run; clear errors."""
+"""Hand-crafted features (Sobel and Gabor responses, HOG against scikit-image), the timed classical pipeline end to
+end on a tiny data set; the benchmark's small CNN run; clear errors."""
 
 import json
 from pathlib import Path
@@ -9,11 +9,10 @@ import numpy as np
 import pytest
 import torch
 from skimage.feature import hog
-from sklearn.metrics.pairwise import rbf_kernel as sklearn_rbf_kernel
 from sklearn.svm import SVC
 
 from d2lhelpers.features import (SMALL_CNN, PipelineResult, as_image_batch, cell_histograms, filter_responses,
-                                 gabor_bank, hog_features, linear_classifier, rbf_kernel,
+                                 gabor_bank, hog_features, linear_classifier,
                                  result_from_record, run_pipeline, sobel_kernels)
 
 
@@ -153,25 +152,6 @@ def test_hog_pipeline_end_to_end(classifier):
     assert (result.train_examples, result.test_examples) == (120, 60)
     assert result.total_s == pytest.approx(0.5 + result.fit_s + result.predict_s)
     assert result.as_dict()["total_s"] == result.total_s
-
-
-def test_rbf_kernel_is_svcs_own():
-    train_images, train_labels = tiny_data(80, seed=0)
-    test_images, _ = tiny_data(40, seed=1)
-    train_x, test_x = hog_features(train_images).numpy(), hog_features(test_images).numpy()
-    gamma = 1 / (train_x.shape[1] * train_x.astype(np.float64).var())  # SVC's gamma="scale"
-    kernel = rbf_kernel(test_x, train_x)
-    assert kernel.shape == (40, 80) and kernel.dtype == np.float64
-    reference = sklearn_rbf_kernel(test_x.astype(np.float64), train_x.astype(np.float64), gamma=gamma)
-    # float32 distances agree with float64 ones to about 1e-6, by a margin that varies with the CPU's kernels
-    np.testing.assert_allclose(kernel, reference, atol=1e-5)
-    assert np.allclose(np.diag(rbf_kernel(train_x, train_x)), 1.0, atol=1e-5)
-    for c in (1.0, 100.0):
-        own = SVC(C=c, kernel="rbf").fit(train_x, train_labels)
-        precomputed = SVC(C=c, kernel="precomputed").fit(rbf_kernel(train_x, train_x), train_labels)
-        np.testing.assert_allclose(precomputed.decision_function(kernel), own.decision_function(test_x), atol=1e-5)
-    with pytest.raises(ValueError, match="as many features"):
-        rbf_kernel(test_x[:, :10], train_x)
 
 
 def test_the_benchmarks_small_cnn_follows_the_recipe_and_keeps_the_other_entries(load_script, tmp_path, monkeypatch):

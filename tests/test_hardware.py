@@ -1,5 +1,5 @@
 """What this machine offers: the set-up report, the record's machine line, the FLOP arithmetic, the chapter's power
-argument, known peaks, durations."""
+argument, durations."""
 
 import os
 
@@ -14,7 +14,6 @@ from d2lhelpers.hardware import (
     format_duration,
     matmul_tflops,
     parallel_throughput,
-    published_peak,
     training_flops_per_image,
     training_images_per_second,
 )
@@ -33,14 +32,6 @@ def test_training_flops_count_three_passes_of_two_flop_per_multiply_add():
     assert training_flops_per_image(net, (1, 2, 2)) == 3 * 2 * 4 * 3
     # the book's AlexNet: 0.938 G multiply-adds per 224x224 image (notebook 03)
     assert training_flops_per_image(alexnet(), (1, 224, 224)) / 6 == pytest.approx(0.938e9, rel=1e-3)
-
-
-def test_published_peaks_by_device_name():
-    assert published_peak("NVIDIA H100 80GB HBM3", "bf16") == 989.4
-    assert published_peak("NVIDIA H100 PCIe", "fp32") == 51.0
-    assert published_peak("Tesla V100-SXM2-16GB", "fp32") == 15.7
-    assert published_peak("Tesla V100-SXM2-16GB", "bf16") is None  # no bf16 on a V100
-    assert published_peak("Some Future GPU", "fp32") is None
 
 
 def test_matmul_tflops_is_positive_and_refuses_nonsense():

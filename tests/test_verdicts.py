@@ -10,7 +10,7 @@ from d2lhelpers.profiles import PROFILES
 from d2lhelpers.training import History
 from d2lhelpers.features import PipelineResult
 from d2lhelpers.verdicts import (accuracy_gap, accuracy_standard_error, compare_accuracies, failure, paired_values,
-                                 samples_verdict, shared_seeds, verdict, welch_interval)
+                                 samples_verdict, verdict, welch_interval)
 
 
 def seeded(name: str, values: list[float], loss: float = 0.5, share: float | None = 0.12) -> dict:
@@ -31,6 +31,13 @@ def test_the_interval_excludes_zero_exactly_when_welchs_p_is_below_five_percent(
     v, n = verdict(seeded("a", a), seeded("b", b)), min(len(a), len(b))  # the verdict takes the seeds both have
     shared_p = stats.ttest_ind(a[:n], b[:n], equal_var=False).pvalue
     assert v.real == (shared_p < 0.05) and (v.low, v.high) == welch_interval(a[:n], b[:n]) and v.seeds == n
+
+
+def test_bad_accuracies_and_empty_test_sets_are_refused():
+    with pytest.raises(ValueError, match=r"fraction in \[0, 1\], got 90"):
+        accuracy_standard_error(90, 100)
+    with pytest.raises(ValueError, match="at least one test example"):
+        accuracy_standard_error(0.9, 0)
 
 
 def test_a_clear_difference_is_real_and_a_noisy_one_is_a_bounded_null():
@@ -91,13 +98,6 @@ def test_profiles_ask_for_a_trained_baseline_with_a_small_spread():
         cpu.check_baseline("ablation baseline", untrained)
 
 
-def test_bad_accuracies_and_empty_test_sets_are_refused():
-    with pytest.raises(ValueError, match=r"fraction in \[0, 1\], got 90"):
-        accuracy_standard_error(90, 100)
-    with pytest.raises(ValueError, match="at least one test example"):
-        accuracy_standard_error(0.9, 0)
-
-
 def test_accuracy_gap_adds_the_two_spreads_in_quadrature():
     a = PipelineResult("a", 100, 10_000, 0.92, 0.0, 1.0, 0.0)
     b = PipelineResult("b", 100, 1_000, 0.90, 0.0, 1.0, 0.0)
@@ -122,8 +122,9 @@ def test_compare_accuracies_calls_a_difference_within_the_spread_level():
 def test_a_verdict_uses_the_seeds_both_variants_have():
     baseline = seeded("baseline", [0.80, 0.81, 0.79, 0.95, 0.60])  # seeds 3 and 4 trained for another question
     variant, first_three = seeded("variant", [0.75, 0.76, 0.74]), seeded("baseline", [0.80, 0.81, 0.79])
-    assert shared_seeds(baseline, variant) == [0, 1, 2] and shared_seeds(baseline, baseline) == [0, 1, 2, 3, 4]
     assert paired_values(variant, baseline, "test_acc") == ([0.75, 0.76, 0.74], [0.80, 0.81, 0.79])
+    assert paired_values(baseline, variant, "test_acc") == ([0.80, 0.81, 0.79], [0.75, 0.76, 0.74])
+    assert paired_values(baseline, baseline, "test_acc")[0] == [0.80, 0.81, 0.79, 0.95, 0.60]
     assert verdict(variant, baseline) == verdict(variant, first_three), "the same numbers in every notebook"
     assert verdict(variant, baseline).seeds == 3
     later = {"variant": "later", "runs": [run | {"seed": run["seed"] + 4} for run in variant["runs"]]}  # seeds 4, 5, 6

@@ -101,9 +101,9 @@ _BASELINES_FULL = {"pixels + linear": (0.82, 0.87), "HOG + linear": (0.88, 0.91)
 PROFILES: dict[str, Profile] = {
     "ci": Profile(
         "ci", "seconds: what CI runs; small data, checks that learning happens",
-        training=TrainSettings(image_size=65, epochs=3, batch_size=64, optimizer="adam", lr=1e-3, schedule="cosine",
+        training=TrainSettings(image_size=65, epochs=2, batch_size=64, optimizer="adam", lr=1e-3, schedule="cosine",
                                train_examples=4_096, test_examples=1_000, time_budget_s=120),
-        baselines=BaselineSettings(train_examples=5_000, svm_train_examples=2_000, cnn_time_budget_s=20),
+        baselines=BaselineSettings(train_examples=5_000, svm_train_examples=2_000, cnn_time_budget_s=10),
         ablation=TrainSettings(image_size=65, epochs=2, batch_size=32, optimizer="adam", lr=2e-3, schedule="cosine",
                                train_examples=1_024, test_examples=500),
         memorise=TrainSettings(image_size=65, epochs=3, batch_size=16, optimizer="adam", lr=2e-3, schedule="cosine",

@@ -1,8 +1,10 @@
-"""Synthetic data for fast tests: two easy classes that any working training loop learns in seconds."""
+"""Synthetic data and a small network for fast tests: two easy classes that any working training loop learns in
+seconds."""
 
 import torch
 
 from d2lhelpers.data import FashionMNIST
+from d2lhelpers.models import alexnet
 
 
 def corner_squares(n_train: int = 192, n_test: int = 64, seed: int = 0) -> FashionMNIST:
@@ -18,3 +20,9 @@ def corner_squares(n_train: int = 192, n_test: int = 64, seed: int = 0) -> Fashi
         return images, labels
 
     return FashionMNIST(*make(n_train), *make(n_test))
+
+
+def small_net(width: float = 0.25) -> torch.nn.Sequential:
+    """AlexNet for two classes, seeded; a quarter of its channels by default, for tests of the loop, not the network."""
+    torch.manual_seed(0)
+    return alexnet(num_classes=2, image_size=65, width=width, hidden_width=round(4096 * width))

@@ -5,9 +5,9 @@ optimiser, conv1 start and precision rule, on a few tiny batches. Profiles whose
 everything but their names and the learning rates notebook 07's race goes over (ci and cpu: both Adam at 65x65 from a
 small conv1 start) share one code path, so it runs once, under both names' rules; the path that `ci` takes is left to
 nbval, which runs every notebook on the full `ci` profile. Nothing is compared with the committed outputs (nbval does
-that for `ci`): a cell that raises fails the test. The notebooks run in two chains that share nothing, each with a temporary results
-folder per code path: 06 loads the model 05 saved, and 08 reuses the records of 07's experiments. The chains
-are units of work of their own (conftest.py), so the two test workers run them at once.
+that for `ci`): a cell that raises fails the test. The notebooks run in two chains that share nothing, each with a
+temporary results folder per code path: 06 loads the model 05 saved, and 08 reuses the records of 07's experiments.
+The chains are units of work of their own (conftest.py), so the two test workers run them at once.
 """
 
 import dataclasses

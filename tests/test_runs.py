@@ -9,11 +9,10 @@ import torch
 from d2lhelpers import runs
 from d2lhelpers.checkpoints import TrainingError, conv1_snapshots, load_results
 from d2lhelpers.data import FashionMNIST
-from d2lhelpers.models import alexnet
 from d2lhelpers.profiles import FIRST_LAYER_INIT_STD, PROFILES
 from d2lhelpers.runs import measure_seconds, plan_steps, plan_training, saved_plan
 from d2lhelpers.training import TrainSettings, learning_rate, train
-from synthetic import corner_squares
+from synthetic import corner_squares, small_net
 
 TINY = replace(PROFILES["ci"], name="tiny",
                            training=TrainSettings(image_size=65, epochs=1, batch_size=32, optimizer="adam", lr=1e-3))
@@ -105,12 +104,6 @@ def test_the_start_can_be_chosen():
 CPU = torch.device("cpu")
 BUDGETED = TrainSettings(image_size=65, epochs=4, batch_size=128, optimizer="adam", lr=1e-3, schedule="cosine",
                          time_budget_s=450)
-
-
-def small_net(width: float = 0.25):
-    """AlexNet for two classes, seeded; a quarter of its channels by default: the loop, not the network, is under test."""
-    torch.manual_seed(0)
-    return alexnet(num_classes=2, image_size=65, width=width, hidden_width=round(4096 * width))
 
 
 @pytest.mark.parametrize("per_step, per_evaluation", [(0.735, 20.0), (0.5, 1.0), (0.3, 60.0), (2.0, 0.0)])

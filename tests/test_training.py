@@ -12,7 +12,7 @@ from d2lhelpers.data import FashionMNIST
 from d2lhelpers.plots import confusion_matrix, most_confused
 from d2lhelpers.models import alexnet
 from d2lhelpers.training import TrainSettings, learning_rate, train
-from synthetic import corner_squares
+from synthetic import corner_squares, small_net
 
 CPU = torch.device("cpu")
 
@@ -23,12 +23,6 @@ def tiny_data(n_train=192, n_test=64, seed=0) -> FashionMNIST:
 
 
 SMALL = TrainSettings(image_size=65, epochs=3, batch_size=32, optimizer="adam", lr=1e-4, seed=1)
-
-
-def small_net(width: float = 0.25):
-    """AlexNet for two classes, seeded; a quarter of its channels by default: the loop, not the network, is under test."""
-    torch.manual_seed(0)
-    return alexnet(num_classes=2, image_size=65, width=width, hidden_width=round(4096 * width))
 
 
 def test_the_loop_lowers_the_loss_and_learns():

@@ -29,7 +29,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
 LOCK = ROOT / "requirements" / "lock.txt"
-VERSIONS = ROOT / "d2lhelpers" / "versions.py"  # the one place for the d2l version and the Python floor
+VERSIONS = ROOT / "requirements" / "versions.py"  # the one place for the d2l version and the Python floor
 LAB_SETTINGS = ROOT / "lab-settings"  # JupyterLab: no news pop-up, widget state saved, MathJax 3 extension off
 STAMP_FILES = [ROOT / "pyproject.toml", LOCK, VERSIONS]
 NO_DEPS_PINNED = "jupyterlab_rise"  # version from the lock
@@ -44,7 +44,7 @@ def say(message: str) -> None:
 
 
 def versions() -> dict:
-    """d2lhelpers/versions.py, read without importing the package (nothing is installed yet)."""
+    """requirements/versions.py, read before anything is installed."""
     return runpy.run_path(str(VERSIONS))
 
 

@@ -1,7 +1,6 @@
 """Helpers for the AlexNet teaching series (Dive into Deep Learning §7.1), one module per concern with the notebooks
 that introduce it; importing has no side effects.
 
-- versions     the d2l version and the Python/torch floors the code needs (00)
 - data         the data and results folders; Fashion-MNIST found offline, verified by MD5, loaded as uint8 tensors (00)
 - devices      CUDA, MPS or CPU: a model and its data placed there, timers, the CPU's bf16, precision (00, 02, 04, 05)
 - hardware     what this machine offers: the set-up check (00); its throughput, power (02)

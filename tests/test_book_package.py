@@ -11,9 +11,10 @@ import torch
 import torchvision
 from d2l import torch as d2l
 
-from d2lhelpers.versions import D2L_VERSION
+from repository import load_script
 
 ROOT = Path(__file__).resolve().parent.parent
+D2L_VERSION = load_script("requirements/versions.py").D2L_VERSION
 CONTRIBUTING = (ROOT / "CONTRIBUTING.md").read_text()
 
 

@@ -13,9 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from d2lhelpers.versions import D2L_VERSION, PYTHON_MIN
+from repository import load_script
 
 ROOT = Path(__file__).resolve().parent.parent
+VERSIONS = load_script("requirements/versions.py")
+D2L_VERSION, PYTHON_MIN = VERSIONS.D2L_VERSION, VERSIONS.PYTHON_MIN
 COMMANDS = {"setup", "run", "test", "lab", "slides", "gpu-check", "colab", "help"}
 
 

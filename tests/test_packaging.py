@@ -7,9 +7,13 @@ from pathlib import Path
 import torch
 
 from d2lhelpers.profiles import PROFILES
-from d2lhelpers.versions import D2L_VERSION, PYTHON_MIN, TORCH_MIN, TORCHVISION_MIN, version_tuple
+from repository import load_script
 
 ROOT = Path(__file__).resolve().parent.parent
+VERSIONS = load_script("requirements/versions.py")
+D2L_VERSION, PYTHON_MIN, TORCH_MIN, TORCHVISION_MIN = (VERSIONS.D2L_VERSION, VERSIONS.PYTHON_MIN, VERSIONS.TORCH_MIN,
+                                                     VERSIONS.TORCHVISION_MIN)
+version_tuple = VERSIONS.version_tuple
 CONDA_NAMES = {"torch": "pytorch", "jupyterlab-rise": "jupyterlab_rise"}
 
 
@@ -59,7 +63,7 @@ def test_every_install_route_states_the_same_versions():
     stated = "".join((ROOT / name).read_text() for name in ("README.md", "TEACHING.md", "CONTRIBUTING.md", "environment.yml"))
     assert re.findall(r"d2l==([\d.]+)", stated) == [D2L_VERSION] * len(re.findall(r"d2l==", stated))
     course = (ROOT / "course").read_text()
-    assert "d2lhelpers/versions.py" in course and D2L_VERSION not in course and f"Python {python_min}" not in course
+    assert "requirements/versions.py" in course and D2L_VERSION not in course and f"Python {python_min}" not in course
 
 
 def test_the_code_runs_on_the_torch_it_requires():

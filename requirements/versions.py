@@ -1,4 +1,5 @@
-"""The book's d2l version and the floors the code needs (00); test_packaging.py checks that the repository agrees."""
+"""The book's d2l version and the floors the code needs, read by ./course and course.py before anything is installed;
+test_packaging.py checks that the repository agrees."""
 
 from __future__ import annotations
 

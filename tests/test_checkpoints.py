@@ -55,12 +55,12 @@ def test_checkpoint_from_another_architecture_names_the_mismatch(tmp_path):
 def test_checkpoints_store_and_restore_the_cuda_generators_too(tmp_path, monkeypatch):
     cuda_state = [torch.arange(8, dtype=torch.uint8)]
     restored = []
+    net = tiny_alexnet()  # seeded before the fakes: on a real GPU, manual_seed would reach the faked CUDA state
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     monkeypatch.setattr(torch.cuda, "is_initialized", lambda: True)
     monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
     monkeypatch.setattr(torch.cuda, "get_rng_state_all", lambda: cuda_state)
     monkeypatch.setattr(torch.cuda, "set_rng_state_all", restored.append)
-    net = tiny_alexnet()
     save_checkpoint(tmp_path / "g.pt", net, torch.optim.SGD(net.parameters(), lr=0.1), SETTINGS, History())
     saved = torch.load(tmp_path / "g.pt", weights_only=True)
     assert torch.equal(saved["rng"]["cuda"][0], cuda_state[0])

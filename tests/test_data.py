@@ -55,8 +55,10 @@ def idx_bytes(kind: str, n: int, seed: int) -> bytes:
 
 
 @pytest.fixture
-def synthetic():
-    """File name -> decompressed content, and the matching checksum table."""
+def synthetic(monkeypatch):
+    """File name -> decompressed content, and the matching checksum table; a reader's $FASHION_MNIST_DIR, searched
+    first, is set aside so that only the test's own folders are searched."""
+    monkeypatch.delenv(data.SOURCE_ENV_VAR, raising=False)
     contents = {}
     for split, n in SIZES.items():
         contents[f"{split}-images-idx3-ubyte"] = idx_bytes("images", n, seed=n)

@@ -1,5 +1,5 @@
-"""The repository's scripts and notebooks, for the tests: a script loaded by path, and the series' notebooks
-then their answer keys, listed by tools/sync_navigation.py's `series_notebooks` (as every tool lists them)."""
+"""The repository's scripts and notebooks, for the tests: a script loaded by path, the series' notebooks then their
+answer keys, listed by tools/sync_navigation.py's `series_notebooks` (as every tool lists them), and the versions."""
 
 import importlib.util
 from pathlib import Path
@@ -18,5 +18,6 @@ def load_script(relative_path: str) -> ModuleType:
 
 
 SERIES_AND_KEYS = load_script("tools/sync_navigation.py").series_notebooks()
+VERSIONS = load_script("requirements/versions.py")  # the d2l version and the floors, read by ./course too
 NOTEBOOKS = [path for path in SERIES_AND_KEYS if path.parent.name == "notebooks"]
 KEYS = [path for path in SERIES_AND_KEYS if path.parent.name == "solutions"]  # the answer keys, <NN>_solutions.ipynb

@@ -11,10 +11,10 @@ import torch
 import torchvision
 from d2l import torch as d2l
 
-from repository import load_script
+from repository import VERSIONS
 
 ROOT = Path(__file__).resolve().parent.parent
-D2L_VERSION = load_script("requirements/versions.py").D2L_VERSION
+D2L_VERSION = VERSIONS.D2L_VERSION
 CONTRIBUTING = (ROOT / "CONTRIBUTING.md").read_text()
 
 

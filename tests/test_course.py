@@ -13,10 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from repository import load_script
+from repository import VERSIONS
 
 ROOT = Path(__file__).resolve().parent.parent
-VERSIONS = load_script("requirements/versions.py")
 D2L_VERSION, PYTHON_MIN = VERSIONS.D2L_VERSION, VERSIONS.PYTHON_MIN
 COMMANDS = {"setup", "run", "test", "lab", "slides", "gpu-check", "colab", "help"}
 

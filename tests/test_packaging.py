@@ -7,10 +7,9 @@ from pathlib import Path
 import torch
 
 from d2lhelpers.profiles import PROFILES
-from repository import load_script
+from repository import VERSIONS
 
 ROOT = Path(__file__).resolve().parent.parent
-VERSIONS = load_script("requirements/versions.py")
 D2L_VERSION, PYTHON_MIN, TORCH_MIN, TORCHVISION_MIN = (VERSIONS.D2L_VERSION, VERSIONS.PYTHON_MIN, VERSIONS.TORCH_MIN,
                                                      VERSIONS.TORCHVISION_MIN)
 version_tuple = VERSIONS.version_tuple
